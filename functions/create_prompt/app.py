@@ -1,0 +1,23 @@
+"""POST /api/prompts: store a prompt for the caller."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import CallerId, create_app
+from shared.models import PromptCreate, PromptPublic
+from shared.repositories import PromptRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.post("/api/prompts", status_code=201, tags=["prompts"])
+def create_prompt(prompt: PromptCreate, user_id: CallerId) -> PromptPublic:
+    """Create a prompt, with an optional model response, owned by the caller."""
+    return PromptRepository().create(user_id, prompt)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,23 @@
+"""POST /api/status: record that a client checked in."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import create_app
+from shared.models import StatusCheckCreate, StatusCheckPublic
+from shared.repositories import StatusCheckRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.post("/api/status", status_code=201, tags=["status"])
+def create_status_check(check: StatusCheckCreate) -> StatusCheckPublic:
+    """Record a status check for a named client."""
+    return StatusCheckRepository().create(check.client_name)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

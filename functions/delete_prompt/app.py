@@ -1,0 +1,24 @@
+"""DELETE /api/prompts/{prompt_id}: remove one of the caller's prompts."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import CallerId, create_app
+from shared.repositories import PromptRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.delete("/api/prompts/<prompt_id>", status_code=204, tags=["prompts"])
+def delete_prompt(prompt_id: str, user_id: CallerId) -> Response[None]:
+    """Delete a prompt. Another user's prompt is a 404, exactly like a missing one."""
+    PromptRepository().delete(user_id, prompt_id)
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

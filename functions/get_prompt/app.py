@@ -1,0 +1,23 @@
+"""GET /api/prompts/{prompt_id}: one of the caller's prompts."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import CallerId, create_app
+from shared.models import PromptPublic
+from shared.repositories import PromptRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.get("/api/prompts/<prompt_id>", tags=["prompts"])
+def get_prompt(prompt_id: str, user_id: CallerId) -> PromptPublic:
+    """Read one prompt. Another user's prompt is a 404, exactly like a missing one."""
+    return PromptRepository().get(user_id, prompt_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

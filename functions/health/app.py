@@ -1,0 +1,28 @@
+"""GET /api/health: is the API up, and can it reach its database?"""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import __version__
+from shared.api import create_app
+from shared.db import is_available
+from shared.models import Health
+
+logger = Logger()
+app = create_app()
+
+
+@app.get("/api/health", tags=["health"])
+def health() -> Response[Health]:
+    """Health of the API and its database: 200 when both are fine, 503 when the database is unreachable."""
+    if is_available():
+        return Response(200, content_types.APPLICATION_JSON, Health(status="ok", database="ok", version=__version__))
+    degraded = Health(status="degraded", database="unavailable", version=__version__, detail="Database unavailable")
+    return Response(503, content_types.APPLICATION_JSON, degraded)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

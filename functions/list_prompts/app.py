@@ -1,0 +1,26 @@
+"""GET /api/prompts: the caller's prompts, newest first, a page at a time."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import DEFAULT_PAGE_SIZE, CallerId, Cursor, Limit, create_app
+from shared.models import Page, PromptPublic
+from shared.repositories import PromptRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.get("/api/prompts", tags=["prompts"])
+def list_prompts(user_id: CallerId, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[PromptPublic]:
+    """List the caller's own prompts, newest first.
+
+    Follow `next_cursor` until it is null to walk every prompt exactly once.
+    """
+    return PromptRepository().list(user_id, limit=limit, cursor=cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,23 @@
+"""GET /api/status: recorded status checks, newest first, a page at a time."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import DEFAULT_PAGE_SIZE, Cursor, Limit, create_app
+from shared.models import Page, StatusCheckPublic
+from shared.repositories import StatusCheckRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.get("/api/status", tags=["status"])
+def list_status_checks(limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[StatusCheckPublic]:
+    """List status checks, newest first; follow `next_cursor` for the next page."""
+    return StatusCheckRepository().list(limit=limit, cursor=cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

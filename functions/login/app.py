@@ -1,0 +1,27 @@
+"""POST /api/login: exchange email and password for a bearer token."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import create_app
+from shared.auth import login as log_in
+from shared.models import Token, UserLogin
+
+logger = Logger()
+app = create_app()
+
+
+@app.post("/api/login", tags=["auth"])
+def login(credentials: UserLogin) -> Token:
+    """Log in.
+
+    Returns a bearer token. An unknown email and a wrong password get the same 401;
+    an inactive account gets 403.
+    """
+    return log_in(credentials)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

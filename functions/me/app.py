@@ -1,0 +1,27 @@
+"""GET /api/me: the caller's own account."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import CallerId, create_app
+from shared.errors import Unauthorized
+from shared.models import UserPublic
+from shared.repositories import UserRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.get("/api/me", tags=["auth"])
+def me(user_id: CallerId) -> UserPublic:
+    """The account the bearer token belongs to."""
+    user = UserRepository().get(user_id)
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,26 @@
+"""POST /api/register: create an account."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import create_app
+from shared.auth import register_user
+from shared.models import UserCreate, UserPublic
+
+logger = Logger()
+app = create_app()
+
+
+@app.post("/api/register", status_code=201, tags=["auth"])
+def register(user: UserCreate) -> UserPublic:
+    """Register a user.
+
+    The email is stored in lower case and must be unique in any letter case (409 otherwise).
+    """
+    return register_user(user)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

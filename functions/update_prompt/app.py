@@ -1,0 +1,23 @@
+"""PATCH /api/prompts/{prompt_id}: change the content or response of a prompt."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import CallerId, create_app
+from shared.models import PromptPublic, PromptUpdate
+from shared.repositories import PromptRepository
+
+logger = Logger()
+app = create_app()
+
+
+@app.patch("/api/prompts/<prompt_id>", tags=["prompts"])
+def update_prompt(prompt_id: str, changes: PromptUpdate, user_id: CallerId) -> PromptPublic:
+    """Update a prompt's content and/or response; `updated_at` moves. Only fields sent change."""
+    return PromptRepository().update(user_id, prompt_id, changes.changes())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,100 @@
+"""What every HTTP function shares: the resolver, CORS, the caller, and the error mapping.
+
+Errors become ``{"detail": ...}`` responses here and only here, so no handler catches
+anything and no stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Annotated, Any, cast
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.request import Request
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from shared.config import get_settings
+from shared.errors import ApiError, Unauthorized
+
+logger = Logger(child=True)
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")]
+
+
+def detail_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    """The one error shape of the API: ``{"detail": ...}``."""
+    return Response(
+        status_code=int(status),
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"detail": detail}, separators=(",", ":")),
+        headers=headers,
+    )
+
+
+def _validation_detail(errors: Any) -> list[dict[str, Any]]:
+    # loc/msg/type only: pydantic's "input" would echo what the client sent, passwords included.
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", "Invalid value"), "type": e.get("type", "value_error")}
+        for e in errors
+    ]
+
+
+def _register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(ApiError)
+    def api_error(e: ApiError) -> Response[Any]:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(e, Unauthorized) else None
+        return detail_response(e.status_code, e.detail, headers)
+
+    @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
+    def invalid_request(e: RequestValidationError) -> Response[Any]:
+        return detail_response(HTTPStatus.UNPROCESSABLE_ENTITY, _validation_detail(e.errors()))
+
+    @app.exception_handler(ServiceError)  # Powertools' own, including its "no such route" 404
+    def service_error(e: ServiceError) -> Response[Any]:
+        detail = e.msg if e.status_code != HTTPStatus.NOT_FOUND else "Not Found"
+        return detail_response(e.status_code, detail)
+
+    @app.exception_handler(Exception)
+    def unexpected(e: Exception) -> Response[Any]:
+        logger.exception("Unhandled error")
+        return detail_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A REST API resolver with validation, the configured CORS origins and the error mapping.
+
+    Reading the settings here makes a missing secret an error at start, naming the variable.
+    """
+    origins = get_settings().cors_allow_origins
+    cors = CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(cors=cors, enable_validation=True, response_validation_error_http_code=500)
+    _register_error_handlers(app)
+    return app
+
+
+def caller_id(request: Request) -> str:
+    """The user id the authorizer put in the request context; never read from the client."""
+    event = cast(APIGatewayProxyEvent, request.resolved_event)
+    authorizer = event.request_context.authorizer
+    user_id = authorizer.get("user_id") or authorizer.principal_id
+    if not user_id:
+        raise Unauthorized()
+    return str(user_id)
+
+
+CallerId = Annotated[str, Depends(caller_id)]

@@ -1,0 +1,134 @@
+"""Typed settings from the environment, built once per container.
+
+Plain values come from environment variables. The two secrets (JWT signing key and
+MongoDB URI) may instead come from Secrets Manager through Powertools parameters, which
+caches them for ``SECRETS_MAX_AGE`` seconds; boto3 is imported only when that happens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from shared.errors import ConfigurationError
+
+DEFAULT_DB_NAME = "emergent_db"
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "change_me", "secret", "your-secret-key", "placeholder", "jwt-secret"}
+)
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _optional(environ: Mapping[str, str], name: str) -> str | None:
+    return environ.get(name, "").strip() or None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the functions read from their environment."""
+
+    in_lambda: bool
+    mongodb_uri: str | None
+    mongodb_uri_secret_arn: str | None
+    mongodb_db_name: str
+    mongodb_timeout_ms: int
+    jwt_secret: str | None
+    jwt_secret_arn: str | None
+    jwt_expire_minutes: int
+    jwt_issuer: str
+    jwt_audience: str
+    bcrypt_rounds: int
+    cors_allow_origins: tuple[str, ...]
+    secrets_max_age: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read and check the environment; raise ConfigurationError naming the variable."""
+        origins = tuple(o.strip() for o in environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip())
+        settings = cls(
+            in_lambda=bool(environ.get("AWS_LAMBDA_FUNCTION_NAME")),
+            mongodb_uri=_optional(environ, "MONGODB_URI"),
+            mongodb_uri_secret_arn=_optional(environ, "MONGODB_URI_SECRET_ARN"),
+            mongodb_db_name=_optional(environ, "MONGODB_DB_NAME") or DEFAULT_DB_NAME,
+            mongodb_timeout_ms=_int(environ, "MONGODB_TIMEOUT_MS", 2000, low=100, high=20000),
+            jwt_secret=_optional(environ, "JWT_SECRET"),
+            jwt_secret_arn=_optional(environ, "JWT_SECRET_ARN"),
+            jwt_expire_minutes=_int(environ, "JWT_EXPIRE_MINUTES", 60, low=1, high=60 * 24 * 30),
+            jwt_issuer=_optional(environ, "JWT_ISSUER") or "prompt-api",
+            jwt_audience=_optional(environ, "JWT_AUDIENCE") or "prompt-api",
+            bcrypt_rounds=_int(environ, "BCRYPT_ROUNDS", 12, low=4, high=31),
+            cors_allow_origins=origins or ("*",),
+            secrets_max_age=_int(environ, "SECRETS_MAX_AGE", 300, low=0, high=86400),
+        )
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        if not (self.jwt_secret or self.jwt_secret_arn):
+            raise ConfigurationError("Set JWT_SECRET_ARN (in AWS) or JWT_SECRET (locally) to the JWT signing secret")
+        if self.jwt_secret:
+            check_secret(self.jwt_secret, name="JWT_SECRET", strict=self.in_lambda)
+        if self.in_lambda and not (self.mongodb_uri or self.mongodb_uri_secret_arn):
+            raise ConfigurationError(
+                "Set MONGODB_URI_SECRET_ARN or MONGODB_URI: inside Lambda there is no default database"
+            )
+
+
+def check_secret(value: str, *, name: str, strict: bool) -> str:
+    """Refuse an empty signing secret anywhere, and a weak or placeholder one inside Lambda."""
+    if not value:
+        raise ConfigurationError(f"{name} is empty")
+    if strict and (value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH):
+        raise ConfigurationError(
+            f"{name} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
+            "use the secret the stack generates (JWT_SECRET_ARN)"
+        )
+    return value
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this container, read once."""
+    return Settings.from_env()
+
+
+def _secret_value(arn: str, max_age: int) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(arn, max_age=max_age)
+    return value if isinstance(value, str) else value.decode()
+
+
+def jwt_secret() -> str:
+    """The JWT signing secret: from JWT_SECRET, else from Secrets Manager (cached by Powertools)."""
+    settings = get_settings()
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    assert settings.jwt_secret_arn is not None  # guaranteed by Settings._check
+    value = _secret_value(settings.jwt_secret_arn, settings.secrets_max_age)
+    return check_secret(value, name="JWT_SECRET_ARN's secret", strict=settings.in_lambda)
+
+
+def mongodb_uri() -> str | None:
+    """The MongoDB URI, or None where the embedded store is allowed (outside Lambda)."""
+    settings = get_settings()
+    if settings.mongodb_uri:
+        return settings.mongodb_uri
+    if settings.mongodb_uri_secret_arn:
+        return _secret_value(settings.mongodb_uri_secret_arn, settings.secrets_max_age).strip()
+    return None

@@ -1,0 +1,128 @@
+"""The MongoDB client: created lazily once per container and reused by every request.
+
+Outside Lambda with no MONGODB_URI, an embedded in-process store that speaks the pymongo
+API (mongomock) stands in, so the functions run on a fresh machine with no server.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo import errors as mongo_errors
+from pymongo.database import Database
+
+from shared.config import get_settings, mongodb_uri
+from shared.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+T = TypeVar("T")
+
+_client: MongoClient[Document] | None = None
+_database: Database[Document] | None = None
+
+_UNAVAILABLE = (
+    mongo_errors.ConnectionFailure,  # includes ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
+    mongo_errors.ExecutionTimeout,
+    mongo_errors.WriteConcernError,
+    mongo_errors.ConfigurationError,  # for example an SRV record that does not resolve
+)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn the driver's "cannot reach the database" errors into ServiceUnavailable."""
+    try:
+        yield
+    except mongo_errors.PyMongoError as e:
+        if isinstance(e, _UNAVAILABLE) or e.timeout:
+            logger.error("Database unavailable: %s", type(e).__name__)
+            raise ServiceUnavailable("Database unavailable") from e
+        raise
+
+
+def translated(func: Callable[..., T]) -> Callable[..., T]:
+    """Decorator form of translate_errors for repository methods."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with translate_errors():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _embedded_client() -> MongoClient[Document]:
+    import mongomock
+
+    client: MongoClient[Document] = mongomock.MongoClient(tz_aware=True)
+    return client
+
+
+def get_client() -> MongoClient[Document]:
+    """The container's client; constructing it does no I/O, the first operation connects."""
+    global _client
+    if _client is None:
+        uri = mongodb_uri()
+        if uri is None:
+            _client = _embedded_client()
+        else:
+            timeout_ms = get_settings().mongodb_timeout_ms
+            _client = MongoClient(
+                uri,
+                appname="prompt-api",
+                tz_aware=True,
+                serverSelectionTimeoutMS=timeout_ms,
+                connectTimeoutMS=timeout_ms,
+                timeoutMS=3 * timeout_ms,
+            )
+    return _client
+
+
+def use_client(client: MongoClient[Document]) -> None:
+    """Install a client made elsewhere (the local API shares one store across reloads)."""
+    global _client, _database
+    _client, _database = client, None
+
+
+def reset() -> None:
+    """Forget the client and database (tests, and a fresh container)."""
+    global _client, _database
+    _client, _database = None, None
+
+
+def ensure_indexes(db: Database[Document]) -> None:
+    """Create the indexes the queries rely on; idempotent, so safe on every cold start."""
+    db.users.create_index([("email", ASCENDING)], unique=True, name="email_unique")
+    db.prompts.create_index(
+        [("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+        name="user_newest_first",
+    )
+    db.status_checks.create_index([("timestamp", DESCENDING), ("_id", DESCENDING)], name="newest_first")
+
+
+def get_database() -> Database[Document]:
+    """The application's database, with its indexes ensured once per container."""
+    global _database
+    if _database is None:
+        db = get_client()[get_settings().mongodb_db_name]
+        with translate_errors():
+            ensure_indexes(db)
+        _database = db
+    return _database
+
+
+def is_available() -> bool:
+    """Whether the database answers a ping within the server-selection timeout."""
+    try:
+        with translate_errors():
+            get_client().admin.command("ping")
+    except ServiceUnavailable:
+        return False
+    return True

@@ -1,0 +1,171 @@
+"""Request and response models, one family per entity: Create / Update / Public.
+
+Request models forbid unknown fields, so a client can never set ``id``, ``user_id`` or a
+timestamp, and their string fields accept only strings (an operator object such as
+``{"$ne": null}`` is a 422, never a query). The password hash exists only in storage.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+MAX_CONTENT_CHARS = 100_000
+BCRYPT_MAX_BYTES = 72
+
+_EMAIL = re.compile(
+    r"^(?=.{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("value is not a valid email address")
+    return value.lower()
+
+
+def _password_fits_bcrypt(value: str) -> str:
+    if len(value.encode()) > BCRYPT_MAX_BYTES:
+        raise ValueError(f"password must be at most {BCRYPT_MAX_BYTES} bytes in UTF-8")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254),
+    AfterValidator(_email),
+    Field(description="Email address; stored and compared in lower case.", examples=["ada@example.com"]),
+]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=BCRYPT_MAX_BYTES),
+    AfterValidator(_password_fits_bcrypt),
+    Field(description="8 characters to 72 bytes in UTF-8.", examples=["correct horse battery"]),
+]
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(description="Display name.", examples=["ada"]),
+]
+Content = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_CONTENT_CHARS),
+    AfterValidator(_not_blank),
+    Field(description="The prompt text.", examples=["Summarise this article in three bullet points."]),
+]
+ModelResponse = Annotated[
+    str,
+    StringConstraints(max_length=MAX_CONTENT_CHARS),
+    Field(description="The model's answer, if any.", examples=["1. ... 2. ... 3. ..."]),
+]
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc), Field(description="ISO 8601, UTC.")]
+Id = Annotated[str, Field(description="UUID.", examples=["0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10"])]
+
+
+class RequestModel(BaseModel):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(RequestModel):
+    email: Email
+    username: Username
+    password: Password
+
+
+class UserLogin(RequestModel):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class UserPublic(BaseModel):
+    id: Id
+    email: str
+    username: str
+    created_at: UtcDatetime
+    is_active: bool
+
+
+class UserInDB(UserPublic):
+    hashed_password: str
+
+
+class Token(BaseModel):
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="Lifetime of the token in seconds.", examples=[3600])
+
+
+class PromptCreate(RequestModel):
+    content: Content
+    response: ModelResponse | None = None
+
+
+class PromptUpdate(RequestModel):
+    content: Content | None = None
+    response: ModelResponse | None = Field(default=None, description="Send null to clear the response.")
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> PromptUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of content, response")
+        if "content" in self.model_fields_set and self.content is None:
+            raise ValueError("content cannot be null")
+        return self
+
+    def changes(self) -> dict[str, str | None]:
+        """The fields the client actually sent."""
+        return self.model_dump(include=self.model_fields_set)
+
+
+class PromptPublic(BaseModel):
+    id: Id
+    user_id: Id
+    content: str
+    response: str | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class StatusCheckCreate(RequestModel):
+    client_name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        Field(description="Who is checking in.", examples=["web-frontend"]),
+    ]
+
+
+class StatusCheckPublic(BaseModel):
+    id: Id
+    client_name: str
+    timestamp: UtcDatetime
+
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    version: str
+    detail: str | None = Field(default=None, description="Why the API is degraded; null when it is not.")
