@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import bcrypt
+import pytest
+
+from shared.db import get_database
+from tests.support import PASSWORD, api_event, invoke, load_event
+
+
+def test_register_fixture_creates_user_with_lower_cased_email() -> None:
+    result = invoke("register", load_event("register"))
+
+    assert result.status == 201
+    assert set(result.body) == {"id", "email", "username", "created_at", "is_active"}
+    assert result.body["email"] == "ada@example.com"
+    assert result.body["username"] == "ada"
+    assert result.body["is_active"] is True
+    assert result.body["created_at"].endswith("Z")
+    stored = get_database().users.find_one({"_id": result.body["id"]})
+    assert stored is not None
+    assert stored["email"] == "ada@example.com"
+    assert stored["hashed_password"] != PASSWORD
+    assert bcrypt.checkpw(PASSWORD.encode(), stored["hashed_password"].encode())
+
+
+@pytest.mark.parametrize("second", ["ada@example.com", "ADA@EXAMPLE.COM", "Ada@example.Com"])
+def test_register_duplicate_email_in_any_case_returns_409(second: str) -> None:
+    assert invoke("register", body={"email": "Ada@Example.com", "username": "a", "password": PASSWORD}).status == 201
+
+    result = invoke("register", body={"email": second, "username": "b", "password": PASSWORD})
+
+    assert result.status == 409
+    assert result.body == {"detail": "Email already registered"}
+    assert get_database().users.count_documents({}) == 1
+
+
+def test_register_password_over_72_utf8_bytes_returns_422_and_stores_nothing() -> None:
+    password = "é" * 37  # 37 characters, 74 bytes
+
+    result = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": password})
+
+    assert result.status == 422
+    assert result.body["detail"][0]["loc"] == ["body", "password"]
+    assert "72 bytes" in result.body["detail"][0]["msg"]
+    assert password not in result.raw_body
+    assert get_database().users.count_documents({}) == 0
+
+
+def test_register_password_of_exactly_72_bytes_is_accepted() -> None:
+    result = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": "é" * 36})
+
+    assert result.status == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "error_type"),
+    [
+        ({"email": {"$ne": None}, "username": "ada", "password": PASSWORD}, ["body", "email"], "string_type"),
+        (
+            {"email": "ada@example.com", "username": {"$gt": ""}, "password": PASSWORD},
+            ["body", "username"],
+            "string_type",
+        ),
+        (
+            {"email": "ada@example.com", "username": "ada", "password": PASSWORD, "id": "x"},
+            ["body", "id"],
+            "extra_forbidden",
+        ),
+        (
+            {"email": "ada@example.com", "username": "ada", "password": PASSWORD, "is_active": False},
+            ["body", "is_active"],
+            "extra_forbidden",
+        ),
+        ({"email": "not-an-email", "username": "ada", "password": PASSWORD}, ["body", "email"], "value_error"),
+        (
+            {"email": "ada@example.com", "username": "ada", "password": "short"},
+            ["body", "password"],
+            "string_too_short",
+        ),
+        ({"email": "ada@example.com", "password": PASSWORD}, ["body", "username"], "missing"),
+    ],
+)
+def test_register_invalid_body_returns_422_with_fastapi_shape(body: dict, loc: list, error_type: str) -> None:
+    result = invoke("register", body=body)
+
+    assert result.status == 422
+    assert [(e["loc"], e["type"]) for e in result.body["detail"]] == [(loc, error_type)]
+    assert set(result.body["detail"][0]) == {"loc", "msg", "type"}
+    assert get_database().users.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("raw", ["{not json", "", "[]", "null"])
+def test_register_malformed_or_non_object_body_returns_422(raw: str) -> None:
+    result = invoke("register", api_event("register", raw_body=raw))
+
+    assert result.status == 422
+    assert isinstance(result.body["detail"], list)
+    assert result.body["detail"][0]["loc"][0] == "body"
+
+
+def test_register_sends_cors_headers_to_an_allowed_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://app.example.com")
+    event = api_event("register", headers={"Origin": "https://app.example.com"})
+
+    result = invoke("register", event)
+
+    assert result.status == 201
+    assert result.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+
+
+def test_register_error_also_carries_cors_headers() -> None:
+    event = api_event("register", raw_body="{", headers={"Origin": "https://app.example.com"})
+
+    result = invoke("register", event)
+
+    assert result.status == 422
+    assert result.headers["Access-Control-Allow-Origin"] == "*"

@@ -1,0 +1,158 @@
+"""Test helpers: event fixtures and their variants, handler invocation, a fake Lambda context.
+
+Events are data (``events/<route>.json``); every variant is made by ``api_event`` from one of
+them, the way API Gateway would have sent it.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
+FUNCTIONS_DIR = ROOT / "functions"
+TEST_JWT_SECRET = "test-signing-secret-that-is-long-enough-0123456789"
+PASSWORD = "correct horse battery"
+
+_UNSET: Any = object()
+
+
+def reset_containers() -> None:
+    """What a fresh Lambda container would start with: no settings, client or cached secrets."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from shared import config, db
+
+    config.get_settings.cache_clear()
+    db.reset()
+    parameters.clear_caches()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    return event
+
+
+def api_event(
+    route: str,
+    *,
+    body: Any = _UNSET,
+    raw_body: str | None = None,
+    path_params: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    user_id: str | None = _UNSET,
+) -> dict[str, Any]:
+    """The fixture of ``route`` with the given changes, kept as consistent as API Gateway's.
+
+    ``user_id`` sets what the authorizer put in the request context (None removes it).
+    """
+    event = copy.deepcopy(load_event(route))
+    if body is not _UNSET:
+        event["body"] = None if body is None else json.dumps(body)
+    if raw_body is not None:
+        event["body"] = raw_body
+    if path_params is not None:
+        event["pathParameters"] = path_params
+        path = event["resource"]
+        for key, value in path_params.items():
+            path = path.replace("{" + key + "}", value)
+        event["path"] = path
+        event["requestContext"]["path"] = f"/{event['requestContext']['stage']}{path}"
+    if query is not None:
+        event["queryStringParameters"] = query or None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    if headers is not None:
+        event["headers"] = {**event["headers"], **headers}
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    if user_id is None:
+        event["requestContext"].pop("authorizer", None)
+    elif user_id is not _UNSET:
+        event["requestContext"]["authorizer"] = {"principalId": user_id, "user_id": user_id}
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    return event
+
+
+class FakeContext:
+    """The parts of the Lambda context object that Powertools reads."""
+
+    function_name = "prompt-api-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:prompt-api-test"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/prompt-api-test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load_function(name: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` afresh, as a new container would."""
+    module_name = f"functions_{name}_app"
+    spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS_DIR / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class HttpResult:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_body: str | None = None
+
+
+def invoke(route: str, event: dict[str, Any] | None = None, **changes: Any) -> HttpResult:
+    """Call the route's handler with its fixture (or ``event``) and parse the proxy response."""
+    event = event if event is not None else api_event(route, **changes)
+    response = load_function(route).lambda_handler(event, FakeContext())
+    assert isinstance(response["statusCode"], int)
+    raw = response.get("body")
+    if raw and response.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode()
+    headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
+    headers.update(response.get("headers") or {})
+    return HttpResult(response["statusCode"], json.loads(raw) if raw else None, headers, raw)
+
+
+def authorize(token: str | None, *, header: str | None = None) -> dict[str, Any]:
+    """Run the TOKEN authorizer; raises what the authorizer raises."""
+    event = load_event("authorizer")
+    event["authorizationToken"] = header if header is not None else f"Bearer {token}"
+    result: dict[str, Any] = load_function("authorizer").lambda_handler(event, FakeContext())
+    return result
+
+
+def register(email: str = "ada@example.com", *, username: str = "ada", password: str = PASSWORD) -> dict[str, Any]:
+    result = invoke("register", body={"email": email, "username": username, "password": password})
+    assert result.status == 201, result.body
+    user: dict[str, Any] = result.body
+    return user
+
+
+def login(email: str = "ada@example.com", *, password: str = PASSWORD) -> str:
+    result = invoke("login", body={"email": email, "password": password})
+    assert result.status == 200, result.body
+    token: str = result.body["access_token"]
+    return token
+
+
+def create_prompt(user_id: str, content: str = "Write a haiku about Lambda.", **extra: Any) -> dict[str, Any]:
+    result = invoke("create_prompt", body={"content": content, **extra}, user_id=user_id)
+    assert result.status == 201, result.body
+    prompt: dict[str, Any] = result.body
+    return prompt
