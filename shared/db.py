@@ -80,7 +80,7 @@ def get_client() -> MongoClient[Document]:
                 tz_aware=True,
                 serverSelectionTimeoutMS=timeout_ms,
                 connectTimeoutMS=timeout_ms,
-                timeoutMS=3 * timeout_ms,
+                socketTimeoutMS=4 * timeout_ms,  # a stuck operation still ends before the function's timeout
             )
     return _client
 
@@ -92,8 +92,10 @@ def use_client(client: MongoClient[Document]) -> None:
 
 
 def reset() -> None:
-    """Forget the client and database (tests, and a fresh container)."""
+    """Close and forget the client and database (tests, and a fresh container)."""
     global _client, _database
+    if _client is not None:
+        _client.close()
     _client, _database = None, None
 
 

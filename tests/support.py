@@ -10,6 +10,7 @@ import base64
 import copy
 import importlib.util
 import json
+import logging
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ def reset_containers() -> None:
     config.get_settings.cache_clear()
     db.reset()
     parameters.clear_caches()
+    # Powertools configures a service's logger once per process; a new container starts bare.
+    service_logger = logging.getLogger("prompt-api")
+    for handler in list(service_logger.handlers):
+        service_logger.removeHandler(handler)
+    for attribute in ("init", "powertools_handler", "powertools_buffer_config", "powertools_buffer_cache"):
+        if hasattr(service_logger, attribute):
+            delattr(service_logger, attribute)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -156,3 +164,13 @@ def create_prompt(user_id: str, content: str = "Write a haiku about Lambda.", **
     assert result.status == 201, result.body
     prompt: dict[str, Any] = result.body
     return prompt
+
+
+def closed_port() -> int:
+    """A local TCP port with nothing listening on it."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

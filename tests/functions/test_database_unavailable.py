@@ -1,0 +1,50 @@
+"""Every route that touches the database answers 503 with a detail when it cannot be reached."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared.errors import ServiceUnavailable
+from tests.support import PASSWORD, authorize, invoke
+
+USER_ID = "0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10"
+
+ROUTES = [
+    ("register", {"body": {"email": "ada@example.com", "username": "ada", "password": PASSWORD}}),
+    ("login", {"body": {"email": "ada@example.com", "password": PASSWORD}}),
+    ("me", {"user_id": USER_ID}),
+    ("create_prompt", {"user_id": USER_ID}),
+    ("list_prompts", {"user_id": USER_ID}),
+    ("get_prompt", {"user_id": USER_ID}),
+    ("update_prompt", {"user_id": USER_ID}),
+    ("delete_prompt", {"user_id": USER_ID}),
+    ("create_status_check", {}),
+    ("list_status_checks", {}),
+]
+
+
+@pytest.mark.usefixtures("unreachable_mongodb")
+@pytest.mark.parametrize(("route", "changes"), ROUTES, ids=[r for r, _ in ROUTES])
+def test_route_with_database_unreachable_returns_503_within_seconds(route: str, changes: dict) -> None:
+    started = time.monotonic()
+    result = invoke(route, **changes)
+    elapsed = time.monotonic() - started
+
+    assert result.status == 503
+    assert result.body == {"detail": "Database unavailable"}
+    assert elapsed < 5
+
+
+@pytest.mark.usefixtures("unreachable_mongodb")
+def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthorized() -> None:
+    from shared.security import create_access_token
+    from tests.support import TEST_JWT_SECRET
+
+    token = create_access_token(
+        subject=USER_ID, secret=TEST_JWT_SECRET, issuer="prompt-api", audience="prompt-api", expires_minutes=5
+    )
+
+    with pytest.raises(ServiceUnavailable):
+        authorize(token)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.db import get_database
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.models import PromptCreate
+from shared.repositories import PromptRepository, UserRepository, decode_cursor, encode_cursor, new_id
+
+
+def test_cursor_round_trips_to_the_millisecond() -> None:
+    when = datetime(2026, 11, 26, 12, 0, 0, 123000, tzinfo=UTC)
+
+    assert decode_cursor(encode_cursor(when, "some-id")) == (when, "some-id")
+
+
+@pytest.mark.parametrize("cursor", ["", "!!!", "e30", "WzEsIDJd", "WyIxIiwgIngiXQ", "W3RydWUsICJ4Il0"])
+def test_foreign_cursors_are_invalid_input(cursor: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        decode_cursor(cursor)
+    assert caught.value.detail == [{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}]
+
+
+def test_new_ids_are_uuid7_in_creation_order() -> None:
+    ids = [new_id() for _ in range(2000)]
+
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {uuid.UUID(i).version for i in ids} == {7}
+
+
+def test_indexes_exist_as_the_design_requires() -> None:
+    db = get_database()
+
+    users = db.users.index_information()
+    prompts = db.prompts.index_information()
+
+    assert users["email_unique"]["unique"] is True
+    assert users["email_unique"]["key"] == [("email", 1)]
+    assert prompts["user_newest_first"]["key"][:2] == [("user_id", 1), ("created_at", -1)]
+
+
+def test_user_repository_conflict_on_duplicate_email() -> None:
+    repo = UserRepository()
+    repo.create(email="ada@example.com", username="ada", hashed_password="h")
+
+    with pytest.raises(Conflict):
+        repo.create(email="ada@example.com", username="other", hashed_password="h")
+
+
+def test_public_user_never_carries_the_hash() -> None:
+    repo = UserRepository()
+    created = repo.create(email="ada@example.com", username="ada", hashed_password="h")
+
+    assert "hashed_password" not in created.model_dump()
+    assert "hashed_password" not in repo.get(created.id).model_dump()  # type: ignore[union-attr]
+    assert repo.get_by_email("ada@example.com").hashed_password == "h"  # type: ignore[union-attr]
+
+
+def test_prompt_repository_scopes_every_operation_to_the_owner() -> None:
+    repo = PromptRepository()
+    prompt = repo.create("owner", PromptCreate(content="hello"))
+
+    with pytest.raises(NotFound):
+        repo.get("intruder", prompt.id)
+    with pytest.raises(NotFound):
+        repo.update("intruder", prompt.id, {"content": "x"})
+    with pytest.raises(NotFound):
+        repo.delete("intruder", prompt.id)
+    assert repo.list("intruder", limit=10, cursor=None).items == []
+    assert repo.get("owner", prompt.id).content == "hello"
