@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint format start-api clean
+SAM_VENV := .venv-sam
+SAM_CLI_VERSION := 1.170.0
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+ENV ?= dev
+
+.PHONY: install test lint format start-api clean sam-install build deploy
 
 install: $(VENV)/.installed
 
@@ -16,10 +21,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 test: install
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install sam-install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(SAM) validate --lint
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -30,3 +36,19 @@ start-api: install
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+# aws-sam-cli pins its own pydantic, boto3 and Flask, so it lives in its own venv, never in .venv.
+sam-install: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+
+$(SAM_VENV)/.installed-$(SAM_CLI_VERSION):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+# sam build without containers needs the runtime's python3.13 first on PATH (layers/find-python313.sh).
+build: sam-install
+	@py313="$$(layers/find-python313.sh)" && echo "python3.13: $$py313" && PATH="$$py313:$$PATH" $(SAM) build
+
+deploy: build
+	$(SAM) deploy --config-env $(ENV)
