@@ -6,9 +6,11 @@ anything and no stack trace reaches a client.
 
 from __future__ import annotations
 
+import inspect
 import json
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
@@ -16,13 +18,17 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from shared.config import get_settings
 from shared.errors import ApiError, Unauthorized
+from shared.models import ErrorDetail
 
 logger = Logger(child=True)
+
+AnyCallableT = TypeVar("AnyCallableT", bound=Callable[..., Any])
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -70,7 +76,65 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
         return detail_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
 
-def create_app() -> APIGatewayRestResolver:
+_ERROR_DESCRIPTIONS = {
+    401: "Missing, invalid or expired bearer token, or wrong credentials.",
+    403: "The account is inactive.",
+    404: "Not found, or not the caller's.",
+    409: "Conflicts with existing data.",
+    503: "The database cannot be reached.",
+}
+
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+"""The ``security`` of the routes behind the JWT authorizer (the scheme is in the merged document)."""
+
+
+def error_responses(*statuses: int, success: int = 200) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses of a route: ``success`` (its schema from the return type) and the
+    ``{"detail": "..."}`` errors it can answer with. Powertools adds 422 itself."""
+    responses: dict[int, OpenAPIResponse] = {success: {"description": "Successful Response"}}
+    for status in statuses:
+        responses[status] = {
+            "description": _ERROR_DESCRIPTIONS[status],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorDetail}},
+        }
+    return responses
+
+
+class Api(APIGatewayRestResolver):
+    """The REST resolver, with each route's OpenAPI summary and description taken from its docstring."""
+
+    def route(
+        self,
+        rule: str,
+        method: str | list[str] | tuple[str],
+        cors: bool | None = None,
+        compress: bool = False,
+        cache_control: str | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Callable[[AnyCallableT], AnyCallableT]:
+        # app.get/post/... call route() with positional arguments in this order.
+        def register(func: AnyCallableT) -> AnyCallableT:
+            first, _, rest = (inspect.getdoc(func) or "").partition("\n")
+            decorate = super(Api, self).route(
+                rule,
+                method,
+                cors,
+                compress,
+                cache_control,
+                summary or first.strip() or None,
+                description or rest.strip() or None,
+                *args,
+                **kwargs,
+            )
+            return decorate(func)
+
+        return register
+
+
+def create_app() -> Api:
     """A REST API resolver with validation, the configured CORS origins and the error mapping.
 
     Reading the settings here makes a missing secret an error at start, naming the variable.
@@ -82,7 +146,7 @@ def create_app() -> APIGatewayRestResolver:
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(cors=cors, enable_validation=True, response_validation_error_http_code=500)
+    app = Api(cors=cors, enable_validation=True, response_validation_error_http_code=500)
     _register_error_handlers(app)
     return app
 

@@ -76,6 +76,10 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc), Field(description="IS
 Id = Annotated[str, Field(description="UUID.", examples=["0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10"])]
 
 
+class ErrorDetail(BaseModel):
+    detail: str = Field(description="What went wrong.", examples=["Prompt not found"])
+
+
 class RequestModel(BaseModel):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 

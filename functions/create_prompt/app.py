@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app
+from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
 from shared.models import PromptCreate, PromptPublic
 from shared.repositories import PromptRepository
 
@@ -12,7 +12,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/prompts", status_code=201, tags=["prompts"])
+@app.post(
+    "/api/prompts",
+    status_code=201,
+    tags=["prompts"],
+    security=BEARER_AUTH,
+    responses=error_responses(401, 503, success=201),
+)
 def create_prompt(prompt: PromptCreate, user_id: CallerId) -> PromptPublic:
     """Create a prompt, with an optional model response, owned by the caller."""
     return PromptRepository().create(user_id, prompt)

@@ -14,7 +14,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.get("/api/health", tags=["health"])
+@app.get(
+    "/api/health",
+    tags=["health"],
+    responses={
+        503: {"description": "The database cannot be reached.", "content": {"application/json": {"model": Health}}}
+    },
+)
 def health() -> Response[Health]:
     """Health of the API and its database: 200 when both are fine, 503 when the database is unreachable."""
     if is_available():

@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app
+from shared.api import create_app, error_responses
 from shared.auth import login as log_in
 from shared.models import Token, UserLogin
 
@@ -12,7 +12,7 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/login", tags=["auth"])
+@app.post("/api/login", tags=["auth"], responses=error_responses(401, 403, 503))
 def login(credentials: UserLogin) -> Token:
     """Log in.
 

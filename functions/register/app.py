@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app
+from shared.api import create_app, error_responses
 from shared.auth import register_user
 from shared.models import UserCreate, UserPublic
 
@@ -12,7 +12,7 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/register", status_code=201, tags=["auth"])
+@app.post("/api/register", status_code=201, tags=["auth"], responses=error_responses(409, 503, success=201))
 def register(user: UserCreate) -> UserPublic:
     """Register a user.
 

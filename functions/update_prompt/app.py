@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app
+from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
 from shared.models import PromptPublic, PromptUpdate
 from shared.repositories import PromptRepository
 
@@ -12,7 +12,7 @@ logger = Logger()
 app = create_app()
 
 
-@app.patch("/api/prompts/<prompt_id>", tags=["prompts"])
+@app.patch("/api/prompts/<prompt_id>", tags=["prompts"], security=BEARER_AUTH, responses=error_responses(401, 404, 503))
 def update_prompt(prompt_id: str, changes: PromptUpdate, user_id: CallerId) -> PromptPublic:
     """Update a prompt's content and/or response; `updated_at` moves. Only fields sent change."""
     return PromptRepository().update(user_id, prompt_id, changes.changes())
