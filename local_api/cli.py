@@ -1,0 +1,164 @@
+"""``python -m local_api``: read the template, set up the store and environment, serve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from local_api.authorizer import TokenAuthorizers
+from local_api.environment import (
+    ENV_FILE_NAME,
+    JWT_SECRET,
+    LOCAL_ACCOUNT_ID,
+    MONGODB_URI,
+    EnvironmentPlan,
+    EnvironmentSwitcher,
+    local_jwt_secret,
+    parameter_overrides,
+    provided,
+    pseudo_parameters,
+    read_env_file,
+    read_samconfig,
+    region,
+)
+from local_api.gateway import Gateway
+from local_api.runtime import FunctionRuntime
+from local_api.server import LocalApiServer
+from local_api.store import EmbeddedStore
+from local_api.template import Application, Resolver, load_application, load_yaml, parameter_defaults
+
+logger = logging.getLogger("local_api")
+
+DATA_DIR_NAME = ".local"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m local_api",
+        description="Serve the SAM template's API locally, without Docker.",
+    )
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3000, help="port to listen on (3000; 0 picks a free one)")
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="throwaway store and JWT secret: nothing is read from or written to disk",
+    )
+    parser.add_argument(
+        "--env-vars",
+        type=Path,
+        default=None,
+        help=f"env file in SAM's --env-vars JSON format (default: {ENV_FILE_NAME} next to the template, if present)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where the embedded store and the local JWT secret live (default: {DATA_DIR_NAME}/ next to the template)",
+    )
+    parser.add_argument("--no-reload", action="store_true", help="do not watch functions/ and shared/ for edits")
+    return parser.parse_args(argv)
+
+
+@dataclass
+class LocalApi:
+    """Everything ``python -m local_api`` built, ready to serve."""
+
+    app: Application
+    server: LocalApiServer
+    store: EmbeddedStore | None
+    loaded_documents: int
+    jwt_secret_source: str
+    unresolved: list[str]
+
+
+def build(args: argparse.Namespace) -> LocalApi:
+    """Read the template and the configuration layers; wire store, runtime, gateway and server."""
+    template_path: Path = args.template.resolve()
+    root = template_path.parent
+    template = load_yaml(template_path)
+    samconfig = read_samconfig(root)
+    parameters = {**parameter_defaults(template), **parameter_overrides(samconfig)}
+    app = load_application(template_path, Resolver(parameters, pseudo_parameters(samconfig)), template)
+
+    env_path = args.env_vars or root / ENV_FILE_NAME
+    env_file = read_env_file(env_path)
+    process = dict(os.environ)
+    data_dir = None if args.in_memory else (args.data_dir or root / DATA_DIR_NAME).resolve()
+
+    local_defaults: dict[str, str] = {}
+    if provided(JWT_SECRET, env_file, process):
+        secret_source = "from the environment" if process.get(JWT_SECRET) else f"from {env_path.name}"
+    else:
+        local_defaults[JWT_SECRET] = local_jwt_secret(data_dir)
+        secret_source = "generated, kept for this run only" if data_dir is None else f"generated, kept in {data_dir}"
+    plan = EnvironmentPlan.build(app.functions, env_file, local_defaults, process)
+
+    store = None if provided(MONGODB_URI, env_file, process) else EmbeddedStore(data_dir)
+    loaded = store.load() if store is not None else 0
+
+    account = LOCAL_ACCOUNT_ID
+    aws_region = str(samconfig.get("region") or region())
+    runtime = FunctionRuntime(
+        app, EnvironmentSwitcher(plan), store, region=aws_region, account_id=account, hot_reload=not args.no_reload
+    )
+    gateway = Gateway(app, runtime, TokenAuthorizers(), region=aws_region, account_id=account)
+    server = LocalApiServer((args.host, args.port), gateway)
+    unresolved = sorted({name for f in app.functions.values() for name in f.unresolved if name not in plan.managed})
+    return LocalApi(app, server, store, loaded, secret_source, unresolved)
+
+
+def banner(api: LocalApi) -> str:
+    """What the terminal shows on start: where to call, what is served, where data lives."""
+    host, port = api.server.server_address[:2]
+    lines = [f"Prompt API (local, no Docker) on http://{host}:{port}"]
+    for route in sorted(api.app.routes, key=lambda r: (r.path, r.method)):
+        auth = f"  [{route.authorizer}]" if route.authorizer else ""
+        lines.append(f"  {route.method:<7} {route.path:<32} -> {route.function_id}{auth}")
+    if api.store is not None:
+        lines.append(f"Store: embedded, {api.store.describe()} ({api.loaded_documents} documents loaded)")
+    else:
+        lines.append("Store: MongoDB at MONGODB_URI")
+    lines.append(f"JWT secret: {api.jwt_secret_source}")
+    if api.unresolved:
+        lines.append(f"Left unset (only resolvable once deployed): {', '.join(api.unresolved)}")
+    lines.append("Edits under functions/ and shared/ apply on the next request. Ctrl+C stops.")
+    return "\n".join(lines)
+
+
+def configure_logging() -> None:
+    """Request lines and tracebacks on stderr, readable in a terminal."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m local_api``."""
+    args = parse_args(argv)
+    configure_logging()
+    api = build(args)
+    print(banner(api), file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        api.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.server.server_close()
+    return 0

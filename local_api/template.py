@@ -1,0 +1,408 @@
+"""Read a SAM template into what the local API serves: functions, APIs and routes.
+
+Nothing about the project's routes is written here: every ``Api`` event of every
+``AWS::Serverless::Function`` becomes a route. Intrinsic functions are resolved where that
+is possible locally (parameters, pseudo parameters, ``!Sub``, ``!Join``...); values that
+name a resource (``!Ref JwtSecret``) raise :class:`Unresolvable`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+SERVERLESS_API = "AWS::Serverless::Api"
+IMPLICIT_API = "ServerlessRestApi"
+NO_VALUE = "AWS::NoValue"
+DEFAULT_TIMEOUT_S = 3
+DEFAULT_MEMORY_MB = 128
+DEFAULT_REAUTHORIZE_S = 300
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class TemplateError(ValueError):
+    """Raised when the template cannot be served (missing handler, unknown authorizer...)."""
+
+
+class Unresolvable(LookupError):
+    """Raised when a value depends on something that only exists once deployed."""
+
+
+class CloudFormationLoader(_Loader):  # type: ignore[valid-type,misc]
+    """A safe YAML loader that turns the short tags (``!Ref``, ``!Sub``...) into their long form."""
+
+
+def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "Condition":
+        return {"Condition": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _short_tag)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """The template as plain data, short tags included."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=CloudFormationLoader)  # noqa: S506 - a safe loader
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path} is not a CloudFormation template")
+    return data
+
+
+def _scalar(value: Any) -> str:
+    """CloudFormation's string form of a YAML scalar."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_scalar(v) for v in value)
+    return str(value)
+
+
+class Resolver:
+    """Resolves intrinsic functions against parameter values and pseudo parameters."""
+
+    _SUB = re.compile(r"\$\{([^}]*)\}")
+
+    def __init__(self, parameters: Mapping[str, str], pseudo: Mapping[str, str]) -> None:
+        self.parameters = dict(parameters)
+        self.pseudo = dict(pseudo)
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every intrinsic function replaced; Unresolvable when one cannot be."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self._ref(str(arg))
+            if key.startswith("Fn::"):
+                return self._function(key[4:], arg)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def string(self, value: Any) -> str:
+        """The resolved value as the string an environment variable or header would hold."""
+        return _scalar(self.resolve(value))
+
+    def _ref(self, name: str) -> str:
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
+        raise Unresolvable(f"!Ref {name}")
+
+    def _function(self, name: str, arg: Any) -> Any:
+        if name == "Sub":
+            template, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
+            return self._sub(str(template), {k: self.string(v) for k, v in variables.items()})
+        if name == "Join":
+            delimiter, items = arg
+            return str(delimiter).join(self.string(item) for item in self.resolve(items))
+        if name == "Select":
+            index, items = arg
+            return self.resolve(items)[int(self.string(index))]
+        if name == "Split":
+            delimiter, source = arg
+            return self.string(source).split(str(delimiter))
+        raise Unresolvable(f"Fn::{name}")
+
+    def _sub(self, template: str, variables: Mapping[str, str]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return variables[name]
+            if "." in name:
+                raise Unresolvable(f"${{{name}}}")
+            return self._ref(name)
+
+        return self._SUB.sub(replace, template)
+
+
+def unquote(value: str) -> str:
+    """SAM's header values are quoted for API Gateway (``"'*'"``); the header value is ``*``."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1]
+    return value
+
+
+@dataclass(frozen=True)
+class Function:
+    """One ``AWS::Serverless::Function``: where its handler is and what it runs with."""
+
+    logical_id: str
+    code_dir: Path
+    handler: str
+    memory_mb: int
+    timeout_s: float
+    environment: dict[str, str]
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def module_path(self) -> Path:
+        """The handler's source file (``app.lambda_handler`` -> ``<CodeUri>/app.py``)."""
+        module, _, _ = self.handler.rpartition(".")
+        return self.code_dir / (module.replace(".", "/") + ".py")
+
+    @property
+    def attribute(self) -> str:
+        """The handler's function name inside its module."""
+        return self.handler.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """A Lambda TOKEN authorizer of an API."""
+
+    name: str
+    function_id: str
+    header: str
+    validation: re.Pattern[str] | None
+    ttl_s: int
+
+
+@dataclass(frozen=True)
+class Cors:
+    """The API's ``Cors`` setting: what a preflight answers."""
+
+    allow_origin: str
+    allow_headers: str | None = None
+    allow_methods: str | None = None
+    max_age: str | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """A customised gateway response (``GatewayResponses`` entry)."""
+
+    status: int | None
+    headers: dict[str, str]
+    templates: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Api:
+    """One REST API (an ``AWS::Serverless::Api`` or the implicit one) and its settings."""
+
+    logical_id: str
+    stage: str
+    cors: Cors | None = None
+    authorizers: dict[str, Authorizer] = field(default_factory=dict)
+    default_authorizer: str | None = None
+    authorize_preflight: bool = True
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
+    binary_media_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    """An ``Api`` event: this method on this resource path calls this function."""
+
+    api: Api
+    function_id: str
+    path: str
+    method: str
+    authorizer: str | None
+
+
+@dataclass(frozen=True)
+class Application:
+    """Everything the local API needs from the template."""
+
+    root: Path
+    functions: dict[str, Function]
+    apis: dict[str, Api]
+    routes: list[Route]
+    parameters: dict[str, str]
+
+
+def parameter_defaults(template: Mapping[str, Any]) -> dict[str, str]:
+    """The template's parameters that have a default, as strings."""
+    params = template.get("Parameters") or {}
+    return {name: _scalar(spec["Default"]) for name, spec in params.items() if "Default" in (spec or {})}
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Globals semantics: maps merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _environment(resolver: Resolver, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
+    env: dict[str, str] = {}
+    unresolved: list[str] = []
+    for name, value in variables.items():
+        if value == {"Ref": NO_VALUE}:
+            continue
+        try:
+            env[name] = resolver.string(value)
+        except Unresolvable:
+            unresolved.append(name)
+    return env, tuple(unresolved)
+
+
+def _function(root: Path, logical_id: str, props: Mapping[str, Any], resolver: Resolver) -> Function:
+    code_uri = props.get("CodeUri")
+    handler = props.get("Handler")
+    if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
+        raise TemplateError(f"{logical_id}: a local CodeUri and a Handler like app.lambda_handler are required")
+    variables = (props.get("Environment") or {}).get("Variables") or {}
+    env, unresolved = _environment(resolver, variables)
+    return Function(
+        logical_id=logical_id,
+        code_dir=(root / code_uri).resolve(),
+        handler=handler,
+        memory_mb=int(resolver.string(props.get("MemorySize", DEFAULT_MEMORY_MB))),
+        timeout_s=float(resolver.string(props.get("Timeout", DEFAULT_TIMEOUT_S))),
+        environment=env,
+        unresolved=unresolved,
+    )
+
+
+def _function_id(arn: Any) -> str:
+    """The logical id behind an authorizer's ``FunctionArn`` (``!GetAtt X.Arn`` or ``!Ref X``)."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return str(arn["Fn::GetAtt"][0])
+    if isinstance(arn, dict) and "Ref" in arn:
+        return str(arn["Ref"])
+    raise TemplateError(f"authorizer FunctionArn {arn!r} does not name a function of this template")
+
+
+def _authorizer(name: str, spec: Mapping[str, Any], resolver: Resolver) -> Authorizer:
+    if (spec.get("FunctionPayloadType") or "TOKEN") != "TOKEN":
+        raise TemplateError(f"authorizer {name}: only TOKEN authorizers are supported locally")
+    identity = spec.get("Identity") or {}
+    expression = identity.get("ValidationExpression")
+    return Authorizer(
+        name=name,
+        function_id=_function_id(spec.get("FunctionArn")),
+        header=resolver.string(identity.get("Header", "Authorization")),
+        validation=re.compile(resolver.string(expression)) if expression else None,
+        ttl_s=int(resolver.string(identity.get("ReauthorizeEvery", DEFAULT_REAUTHORIZE_S))),
+    )
+
+
+def _cors(value: Any, resolver: Resolver) -> Cors | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return Cors(allow_origin=unquote(resolver.string(value)))
+
+    def header(key: str) -> str | None:
+        return unquote(resolver.string(value[key])) if key in value else None
+
+    return Cors(
+        allow_origin=header("AllowOrigin") or "*",
+        allow_headers=header("AllowHeaders"),
+        allow_methods=header("AllowMethods"),
+        max_age=header("MaxAge"),
+        allow_credentials=bool(resolver.resolve(value.get("AllowCredentials", False))),
+    )
+
+
+def _gateway_responses(value: Mapping[str, Any], resolver: Resolver) -> dict[str, GatewayResponse]:
+    responses = {}
+    for kind, spec in value.items():
+        headers = ((spec or {}).get("ResponseParameters") or {}).get("Headers") or {}
+        status = (spec or {}).get("StatusCode")
+        responses[kind] = GatewayResponse(
+            status=int(resolver.string(status)) if status is not None else None,
+            headers={name: unquote(resolver.string(v)) for name, v in headers.items()},
+            templates={k: resolver.string(v) for k, v in ((spec or {}).get("ResponseTemplates") or {}).items()},
+        )
+    return responses
+
+
+def _api(logical_id: str, props: Mapping[str, Any], resolver: Resolver) -> Api:
+    auth = props.get("Auth") or {}
+    default = auth.get("DefaultAuthorizer")
+    return Api(
+        logical_id=logical_id,
+        stage=resolver.string(props.get("StageName", "Prod")),
+        cors=_cors(props.get("Cors"), resolver),
+        authorizers={name: _authorizer(name, spec, resolver) for name, spec in (auth.get("Authorizers") or {}).items()},
+        default_authorizer=None if default in (None, "NONE") else str(default),
+        authorize_preflight=bool(auth.get("AddDefaultAuthorizerToCorsPreflight", True)),
+        gateway_responses=_gateway_responses(props.get("GatewayResponses") or {}, resolver),
+        binary_media_types=tuple(resolver.string(t).replace("~1", "/") for t in props.get("BinaryMediaTypes") or []),
+    )
+
+
+def _api_id(rest_api_id: Any) -> str:
+    if rest_api_id is None:
+        return IMPLICIT_API
+    if isinstance(rest_api_id, dict) and "Ref" in rest_api_id:
+        return str(rest_api_id["Ref"])
+    return str(rest_api_id)
+
+
+def _routes(function_id: str, props: Mapping[str, Any], apis: dict[str, Api], resolver: Resolver) -> list[Route]:
+    routes = []
+    for event_name, event in (props.get("Events") or {}).items():
+        if (event or {}).get("Type") != "Api":
+            continue
+        spec = event.get("Properties") or {}
+        api = apis.get(_api_id(spec.get("RestApiId")))
+        if api is None:
+            raise TemplateError(f"{function_id}.{event_name}: RestApiId is not an AWS::Serverless::Api here")
+        authorizer = ((spec.get("Auth") or {}).get("Authorizer")) or api.default_authorizer
+        if authorizer in ("NONE", "AWS_IAM"):
+            authorizer = None
+        if authorizer is not None and authorizer not in api.authorizers:
+            raise TemplateError(f"{function_id}.{event_name}: unknown authorizer {authorizer}")
+        method = resolver.string(spec["Method"]).upper()
+        routes.append(Route(api, function_id, resolver.string(spec["Path"]), method, authorizer))
+    return routes
+
+
+def load_application(path: Path, resolver: Resolver, template: Mapping[str, Any] | None = None) -> Application:
+    """Every function, API and route of the template at ``path``."""
+    template = template if template is not None else load_yaml(path)
+    root = path.resolve().parent
+    resources = template.get("Resources") or {}
+    globals_ = template.get("Globals") or {}
+    apis = {
+        logical_id: _api(logical_id, _merge(globals_.get("Api") or {}, r.get("Properties") or {}), resolver)
+        for logical_id, r in resources.items()
+        if r.get("Type") == SERVERLESS_API
+    }
+    apis.setdefault(IMPLICIT_API, _api(IMPLICIT_API, globals_.get("Api") or {}, resolver))
+    functions: dict[str, Function] = {}
+    routes: list[Route] = []
+    for logical_id, resource in resources.items():
+        if resource.get("Type") != SERVERLESS_FUNCTION:
+            continue
+        props = _merge(globals_.get("Function") or {}, resource.get("Properties") or {})
+        functions[logical_id] = _function(root, logical_id, props, resolver)
+        routes.extend(_routes(logical_id, props, apis, resolver))
+    for api in apis.values():
+        for authorizer in api.authorizers.values():
+            if authorizer.function_id not in functions:
+                raise TemplateError(f"authorizer {authorizer.name}: {authorizer.function_id} is not a function here")
+    return Application(root, functions, apis, routes, dict(resolver.parameters))

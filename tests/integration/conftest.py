@@ -1,0 +1,61 @@
+"""Fixtures of the local API tests: servers started as subprocesses, stopped at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.helpers import FIXTURES, JWT_SECRET, ROOT, LocalApi
+
+StartApi = Callable[..., LocalApi]
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
+    """The project's API, throwaway store, a known JWT secret."""
+    log = tmp_path_factory.mktemp("local-api") / "output.log"
+    server = LocalApi("--in-memory", env={"JWT_SECRET": JWT_SECRET}, log=log)
+    try:
+        server.wait_until_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
+    """The fixture template: echo, crash and scripted authorizer functions."""
+    folder = FIXTURES / "gateway"
+    log = tmp_path_factory.mktemp("local-api-fixture") / "output.log"
+    server = LocalApi(
+        "--in-memory",
+        "--template",
+        str(folder / "template.yaml"),
+        "--env-vars",
+        str(folder / "env.json"),
+        env={"FIXTURE_OVERRIDDEN": "from-process"},
+        log=log,
+    )
+    try:
+        server.wait_until_listening()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def start_api(tmp_path: Path) -> Iterator[StartApi]:
+    """Start servers on demand (each with its own log); all are stopped at the end of the test."""
+    started: list[LocalApi] = []
+
+    def start(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> LocalApi:
+        server = LocalApi(*args, cwd=cwd, env=env, log=tmp_path / f"output-{len(started)}.log")
+        started.append(server)
+        server.wait_until_healthy()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

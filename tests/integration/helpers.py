@@ -1,0 +1,153 @@
+"""Talking to the local API: start it as a real subprocess on a free port, call it, read its log."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+JWT_SECRET = "integration-signing-secret-that-is-long-enough-42"
+PASSWORD = "correct horse battery"
+START_TIMEOUT_S = 20.0
+_REQUEST_LINE = re.compile(
+    r"^\S+ (?P<method>[A-Z]+)\s+(?P<path>\S+) (?P<status>\d{3}) (?P<target>.+?) [\d.]+ ms(?:  \[(?P<note>.*)\])?$"
+)
+
+# What a developer's shell might set that would change what the tool does.
+_CLEARED = ("MONGODB_URI", "MONGODB_URI_SECRET_ARN", "JWT_SECRET", "JWT_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalApi:
+    """One ``python -m local_api`` process, its output captured in a file."""
+
+    def __init__(self, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, log: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        environ = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+        environ.update({"BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+        environ.update(env or {})
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 - our own tool
+            [sys.executable, "-m", "local_api", "--port", str(self.port), *args],
+            cwd=cwd,
+            env=environ,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        self.session = requests.Session()
+
+    def wait_until_healthy(self) -> float:
+        """Seconds until /api/health first answered 200."""
+        started = time.monotonic()
+        while time.monotonic() - started < START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"local API exited:\n{self.output()}")
+            try:
+                if requests.get(self.url("/api/health"), timeout=2).status_code == 200:
+                    return time.monotonic() - started
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"local API not healthy after {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def wait_until_listening(self) -> None:
+        """For templates without a health route: until the port accepts connections."""
+        started = time.monotonic()
+        while time.monotonic() - started < START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"local API exited:\n{self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"local API not listening after {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, self.url(path), timeout=10, **kwargs)
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def request_lines(self) -> list[dict[str, str]]:
+        """The request log lines written so far, parsed."""
+        lines = []
+        for line in self.output().splitlines():
+            match = _REQUEST_LINE.match(line)
+            if match:
+                lines.append({k: v or "" for k, v in match.groupdict().items()})
+        return lines
+
+    def last_request_line(self) -> dict[str, str]:
+        return self.request_lines()[-1]
+
+    def stop(self) -> None:
+        self.session.close()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_file.close()
+
+
+def copy_project(destination: Path) -> Path:
+    """template.yaml, functions/ and shared/ of the project, copied to ``destination``."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "template.yaml", destination / "template.yaml")
+    shutil.copytree(ROOT / "functions", destination / "functions", ignore=ignore)
+    shutil.copytree(ROOT / "shared", destination / "shared", ignore=ignore)
+    return destination
+
+
+def unique_email() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def register(server: LocalApi, email: str | None = None, username: str = "ada") -> requests.Response:
+    body = {"email": email or unique_email(), "username": username, "password": PASSWORD}
+    return server.request("POST", "/api/register", json=body)
+
+
+def login(server: LocalApi, email: str) -> str:
+    response = server.request("POST", "/api/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_user(server: LocalApi) -> tuple[dict[str, Any], str]:
+    """A registered user and a token for them."""
+    email = unique_email()
+    response = register(server, email)
+    assert response.status_code == 201, response.text
+    return response.json(), login(server, email)

@@ -1,0 +1,475 @@
+"""The local API end to end, over real HTTP, against ``python -m local_api`` in a subprocess."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+from tests.integration.conftest import StartApi
+from tests.integration.helpers import (
+    JWT_SECRET,
+    PASSWORD,
+    LocalApi,
+    bearer,
+    copy_project,
+    login,
+    new_user,
+    register,
+    unique_email,
+)
+
+NOT_AUTHENTICATED = {"detail": "Not authenticated"}
+
+
+def _token(user_id: str, *, secret: str = JWT_SECRET, expires_in: timedelta = timedelta(minutes=5)) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": user_id, "iat": now, "exp": now + expires_in, "iss": "prompt-api", "aud": "prompt-api"}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _is_uuid(value: str) -> bool:
+    return str(uuid.UUID(value)) == value
+
+
+# The journey -------------------------------------------------------------------------------
+
+
+def test_health_reports_ok(api: LocalApi) -> None:
+    response = api.request("GET", "/api/health")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
+    assert api.last_request_line() == {
+        "method": "GET",
+        "path": "/api/health",
+        "status": "200",
+        "target": "HealthFunction",
+        "note": "",
+    }
+
+
+def test_register_login_and_me(api: LocalApi) -> None:
+    email = unique_email()
+
+    registered = register(api, email.upper(), username="grace")
+    token = login(api, email)
+    me = api.request("GET", "/api/me", headers=bearer(token))
+
+    assert registered.status_code == 201
+    user = registered.json()
+    assert set(user) == {"id", "email", "username", "created_at", "is_active"}
+    assert _is_uuid(user["id"])
+    assert (user["email"], user["username"], user["is_active"]) == (email, "grace", True)
+    assert me.status_code == 200
+    assert me.json() == user
+
+
+def test_register_same_email_in_other_case_is_409(api: LocalApi) -> None:
+    email = unique_email()
+    assert register(api, email).status_code == 201
+
+    response = register(api, email.upper())
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Email already registered"}
+
+
+def test_login_with_wrong_password_is_401(api: LocalApi) -> None:
+    user, _ = new_user(api)
+
+    response = api.request("POST", "/api/login", json={"email": user["email"], "password": "wrong password"})
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect email or password"}
+
+
+def test_prompt_create_get_update_delete(api: LocalApi) -> None:
+    user, token = new_user(api)
+    auth = bearer(token)
+
+    created = api.request("POST", "/api/prompts", json={"content": "Summarise this"}, headers=auth)
+    prompt_id = created.json()["id"]
+    fetched = api.request("GET", f"/api/prompts/{prompt_id}", headers=auth)
+    updated = api.request("PATCH", f"/api/prompts/{prompt_id}", json={"response": "A summary"}, headers=auth)
+    deleted = api.request("DELETE", f"/api/prompts/{prompt_id}", headers=auth)
+    gone = api.request("GET", f"/api/prompts/{prompt_id}", headers=auth)
+
+    assert created.status_code == 201
+    prompt = created.json()
+    assert set(prompt) == {"id", "user_id", "content", "response", "created_at", "updated_at"}
+    assert (prompt["user_id"], prompt["content"], prompt["response"]) == (user["id"], "Summarise this", None)
+    assert fetched.status_code == 200
+    assert fetched.json() == prompt
+    assert updated.status_code == 200
+    assert updated.json()["response"] == "A summary"
+    assert updated.json()["content"] == "Summarise this"
+    assert datetime.fromisoformat(updated.json()["updated_at"]) >= datetime.fromisoformat(prompt["updated_at"])
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert gone.status_code == 404
+    assert gone.json() == {"detail": "Prompt not found"}
+
+
+def test_prompt_of_another_user_is_404(api: LocalApi) -> None:
+    _, owner_token = new_user(api)
+    _, other_token = new_user(api)
+    prompt = api.request("POST", "/api/prompts", json={"content": "mine"}, headers=bearer(owner_token)).json()
+
+    response = api.request("GET", f"/api/prompts/{prompt['id']}", headers=bearer(other_token))
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Prompt not found"}
+
+
+def test_list_prompts_pages_newest_first(api: LocalApi) -> None:
+    _, token = new_user(api)
+    auth = bearer(token)
+    contents = [f"prompt {i}" for i in range(5)]
+    for content in contents:
+        assert api.request("POST", "/api/prompts", json={"content": content}, headers=auth).status_code == 201
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        response = api.request("GET", "/api/prompts", params=params, headers=auth)
+        assert response.status_code == 200
+        page = response.json()
+        seen.extend(item["content"] for item in page["items"])
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert pages == 3
+    assert seen == list(reversed(contents))
+
+
+def test_list_prompts_with_bad_limit_is_422(api: LocalApi) -> None:
+    _, token = new_user(api)
+
+    response = api.request("GET", "/api/prompts", params={"limit": "0"}, headers=bearer(token))
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [["query", "limit"]]
+
+
+def test_status_checks_are_recorded_and_listed(api: LocalApi) -> None:
+    name = f"client-{uuid.uuid4().hex[:8]}"
+
+    created = api.request("POST", "/api/status", json={"client_name": name})
+    listed = api.request("GET", "/api/status", params={"limit": "1"})
+
+    assert created.status_code == 201
+    assert set(created.json()) == {"id", "client_name", "timestamp"}
+    assert created.json()["client_name"] == name
+    assert listed.status_code == 200
+    assert listed.json()["items"] == [created.json()]
+
+
+# The authorizer ----------------------------------------------------------------------------
+
+
+def test_protected_route_without_authorization_header_is_401(api: LocalApi) -> None:
+    response = api.request("GET", "/api/me")
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHENTICATED
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert api.last_request_line()["note"] == "JwtAuthorizer: no token"
+
+
+def test_malformed_authorization_header_is_401_without_calling_the_authorizer(api: LocalApi) -> None:
+    response = api.request("GET", "/api/me", headers={"Authorization": "Token not a bearer!"})
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHENTICATED
+    assert api.last_request_line()["note"] == "JwtAuthorizer: token fails ValidationExpression"
+
+
+def test_expired_token_is_401(api: LocalApi) -> None:
+    user, _ = new_user(api)
+
+    response = api.request("GET", "/api/me", headers=bearer(_token(user["id"], expires_in=timedelta(minutes=-1))))
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHENTICATED
+    assert api.last_request_line()["note"] == "JwtAuthorizer: invoked, Unauthorized"
+
+
+def test_token_signed_with_another_secret_is_401(api: LocalApi) -> None:
+    user, _ = new_user(api)
+    forged = _token(user["id"], secret="another-secret-that-is-also-long-enough-0000")
+
+    response = api.request("GET", "/api/me", headers=bearer(forged))
+
+    assert response.status_code == 401
+    assert response.json() == NOT_AUTHENTICATED
+
+
+def test_authorizer_result_is_cached_per_token(api: LocalApi) -> None:
+    user, token = new_user(api)
+
+    first = api.request("GET", "/api/me", headers=bearer(token))
+    first_line = api.last_request_line()
+    second = api.request("GET", "/api/prompts", headers=bearer(token))
+    second_line = api.last_request_line()
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["id"] == user["id"]
+    assert (first_line["target"], first_line["note"]) == ("MeFunction", "JwtAuthorizer: invoked")
+    assert (second_line["target"], second_line["note"]) == ("ListPromptsFunction", "JwtAuthorizer: cached")
+
+
+# API Gateway's own answers -----------------------------------------------------------------
+
+
+def test_cors_preflight_answers_from_the_template(api: LocalApi) -> None:
+    response = api.request(
+        "OPTIONS",
+        "/api/prompts/123",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PATCH"},
+    )
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,PATCH,DELETE,OPTIONS"
+    assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
+    assert response.headers["Access-Control-Max-Age"] == "600"
+    assert api.last_request_line()["target"] == "CORS preflight"
+
+
+def test_unknown_route_is_404_detail(api: LocalApi) -> None:
+    response = api.request("GET", "/api/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_unknown_method_on_a_known_path_is_404_detail(api: LocalApi) -> None:
+    response = api.request("PUT", "/api/health")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_concurrent_registrations_of_one_email_give_one_201_and_one_409(api: LocalApi) -> None:
+    email = unique_email()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def attempt() -> None:
+        with requests.Session() as session:
+            barrier.wait()
+            body = {"email": email, "username": "twin", "password": PASSWORD}
+            statuses.append(session.post(api.url("/api/register"), json=body, timeout=10).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [201, 409]
+
+
+# The proxy event, the context and the environment (fixture template) -----------------------
+
+
+def test_event_has_path_query_headers_and_request_context(gateway_fixture: LocalApi) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", gateway_fixture.port, timeout=10)
+    connection.putrequest("PUT", "/items/a%20b?x=1&x=2&flag=&y=3")
+    connection.putheader("X-Token", "allow")
+    connection.putheader("X-Multi", "first")
+    connection.putheader("X-Multi", "second")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", "11")
+    connection.endheaders(b'{"a": "b"}\n')
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    connection.close()
+
+    event = answer["event"]
+    assert response.status == 200
+    assert response.getheader("X-Echo") == "one, two"
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/items/{item_id}", "/items/a b", "PUT")
+    assert event["pathParameters"] == {"item_id": "a b"}
+    assert event["queryStringParameters"] == {"x": "2", "flag": "", "y": "3"}
+    assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"], "flag": [""], "y": ["3"]}
+    assert event["headers"]["X-Multi"] == "second"
+    assert event["multiValueHeaders"]["X-Multi"] == ["first", "second"]
+    assert (event["body"], event["isBase64Encoded"]) == ('{"a": "b"}\n', False)
+    context = event["requestContext"]
+    assert (context["stage"], context["resourcePath"], context["httpMethod"]) == ("test", "/items/{item_id}", "PUT")
+    assert context["path"] == "/test/items/a b"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert _is_uuid(context["requestId"])
+    assert response.getheader("x-amzn-RequestId") == context["requestId"]
+    assert isinstance(context["requestTimeEpoch"], int)
+    assert context["authorizer"] == {
+        "principalId": "user-1",
+        "user_id": "user-1",
+        "admin": "false",
+        "level": "3",
+        "integrationLatency": context["authorizer"]["integrationLatency"],
+    }
+
+
+def test_greedy_path_and_literal_beats_parameter(gateway_fixture: LocalApi) -> None:
+    greedy = gateway_fixture.request("GET", "/files/docs/2026/report.txt").json()["event"]
+    literal = gateway_fixture.request("GET", "/items/public").json()["event"]
+
+    assert (greedy["resource"], greedy["pathParameters"]) == ("/files/{proxy+}", {"proxy": "docs/2026/report.txt"})
+    assert (literal["resource"], literal["pathParameters"]) == ("/items/public", None)
+    assert "authorizer" not in literal["requestContext"]
+
+
+def test_binary_bodies_travel_as_base64(gateway_fixture: LocalApi) -> None:
+    sent = gateway_fixture.request(
+        "POST",
+        "/items/bin",
+        data=b"\x00\xff\x10",
+        headers={"X-Token": "allow", "Content-Type": "application/octet-stream"},
+    )
+    received = gateway_fixture.request("GET", "/items/bin", params={"binary": "1"}, headers={"X-Token": "allow"})
+
+    assert sent.status_code == 200
+    event = sent.json()["event"]
+    assert (event["body"], event["isBase64Encoded"]) == (base64.b64encode(b"\x00\xff\x10").decode(), True)
+    assert received.status_code == 200
+    assert received.content == b"\x00\x01\xfe\xff"
+    assert received.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_function_gets_context_and_template_environment(gateway_fixture: LocalApi) -> None:
+    answer = gateway_fixture.request("GET", "/items/public").json()
+
+    assert answer["context"]["function_name"] == "EchoFunction"
+    assert answer["context"]["memory_limit_in_mb"] == 512
+    assert answer["context"]["invoked_function_arn"].endswith(":function:EchoFunction")
+    assert answer["context"]["remaining_ms_positive"] is True
+    assert answer["environment"] == {
+        "FIXTURE_GREETING": "hello",
+        "FIXTURE_SUB": "hello-us-east-1-test",
+        "FIXTURE_SECRET_ARN": None,
+        "FIXTURE_NO_DEFAULT": None,
+        "FIXTURE_OVERRIDDEN": "from-process",
+        "FIXTURE_OWN": "echo-from-env-file",
+        "FIXTURE_FROM_ENV_FILE": "for-everyone",
+    }
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "body"),
+    [
+        ("deny", 403, {"message": "User is not authorized to access this resource with an explicit deny"}),
+        ("unauthorized", 401, {"message": "Unauthorized"}),
+        ("crash", 503, {"detail": "Authorizer down"}),
+        ("no-principal", 500, {"detail": "Authorizer configuration error"}),
+        ("Not Valid", 401, {"message": "Unauthorized"}),
+    ],
+)
+def test_authorizer_verdicts_become_gateway_responses(
+    gateway_fixture: LocalApi, token: str, status: int, body: dict[str, str]
+) -> None:
+    response = gateway_fixture.request("GET", "/items/1", headers={"X-Token": token})
+
+    assert response.status_code == status
+    assert response.json() == body
+
+
+def test_policy_without_a_matching_allow_is_403(gateway_fixture: LocalApi) -> None:
+    allowed = gateway_fixture.request("GET", "/items/1", headers={"X-Token": "allow-get"})
+    refused = gateway_fixture.request("DELETE", "/items/1", headers={"X-Token": "allow-get"})
+
+    assert allowed.status_code == 200
+    assert refused.status_code == 403
+    assert refused.json() == {"message": "User is not authorized to access this resource"}
+
+
+def test_crashing_function_is_502_detail_without_traceback(gateway_fixture: LocalApi) -> None:
+    response = gateway_fixture.request("GET", "/crash")
+
+    assert response.status_code == 502
+    assert response.json() == {"detail": "Internal server error"}
+    assert gateway_fixture.last_request_line()["target"] == "CrashFunction"
+    assert "RuntimeError: secret internals that must never reach the client" in gateway_fixture.output()
+
+
+def test_invalid_proxy_response_is_502_detail(gateway_fixture: LocalApi) -> None:
+    response = gateway_fixture.request("GET", "/invalid")
+
+    assert response.status_code == 502
+    assert response.json() == {"detail": "Internal server error"}
+    assert "CrashFunction returned an invalid Lambda proxy response" in gateway_fixture.output()
+
+
+def test_preflight_is_authorized_when_the_default_authorizer_covers_it(gateway_fixture: LocalApi) -> None:
+    # The fixture leaves AddDefaultAuthorizerToCorsPreflight at SAM's default (true).
+    refused = gateway_fixture.request("OPTIONS", "/items/1")
+    response = gateway_fixture.request("OPTIONS", "/items/1", headers={"X-Token": "allow"})
+
+    assert refused.status_code == 401
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET,PUT"
+
+
+# Hot reload and persistence ----------------------------------------------------------------
+
+
+def test_edits_to_shared_and_handlers_apply_without_restart_or_data_loss(tmp_path: Path, start_api: StartApi) -> None:
+    project = copy_project(tmp_path / "project")
+    server = start_api("--in-memory", cwd=project, env={"JWT_SECRET": JWT_SECRET})
+    user, token = new_user(server)
+
+    with (project / "shared" / "__init__.py").open("a") as f:
+        f.write('\n__version__ = "9.9.9-reloaded"\n')
+    shared_changed = server.request("GET", "/api/health")
+    me_after_shared = server.request("GET", "/api/me", headers=bearer(token))
+    with (project / "functions" / "health" / "app.py").open("a") as f:
+        f.write(
+            '\n\ndef lambda_handler(event, context):\n    return {"statusCode": 200, "body": \'{"edited": true}\'}\n'
+        )
+    handler_changed = server.request("GET", "/api/health")
+
+    assert shared_changed.status_code == 200
+    assert shared_changed.json()["version"] == "9.9.9-reloaded"
+    assert me_after_shared.status_code == 200
+    assert me_after_shared.json() == user
+    assert handler_changed.status_code == 200
+    assert handler_changed.json() == {"edited": True}
+    assert login(server, user["email"])
+
+
+def test_store_and_tokens_survive_a_restart(tmp_path: Path, start_api: StartApi) -> None:
+    data_dir = tmp_path / "data"
+    first = start_api("--data-dir", str(data_dir))
+    user, token = new_user(first)
+    prompt = first.request("POST", "/api/prompts", json={"content": "keep me"}, headers=bearer(token)).json()
+    first.stop()
+
+    second = start_api("--data-dir", str(data_dir))
+    listed = second.request("GET", "/api/prompts", headers=bearer(token))
+    duplicate = register(second, user["email"])
+
+    assert listed.status_code == 200
+    assert listed.json() == {"items": [prompt], "next_cursor": None}
+    assert duplicate.status_code == 409
+    assert (data_dir / "store.json").is_file()
+    assert login(second, user["email"])
