@@ -1,0 +1,134 @@
+"""The project hangs together: every function of the template has its folder, an event fixture and
+a test file, each fixture targets its function's route, and nothing is left over."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
+EVENTS_DIR = ROOT / "events"
+FUNCTION_TESTS_DIR = ROOT / "tests" / "functions"
+
+TEMPLATE: dict[str, Any] = cfn_yaml.load(str(ROOT / "template.yaml"))
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+HANDLER: str = TEMPLATE["Globals"]["Function"]["Handler"]
+
+
+def folder_of(code_uri: str) -> str:
+    prefix = "functions/"
+    assert code_uri.startswith(prefix) and code_uri.endswith("/"), code_uri
+    return code_uri.removeprefix(prefix).rstrip("/")
+
+
+FOLDERS: dict[str, str] = {
+    logical_id: folder_of(resource["Properties"]["CodeUri"])
+    for logical_id, resource in RESOURCES.items()
+    if resource["Type"] == "AWS::Serverless::Function"
+}
+ROUTES: dict[str, list[tuple[str, str]]] = {
+    FOLDERS[logical_id]: [
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for event in RESOURCES[logical_id]["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    ]
+    for logical_id in FOLDERS
+}
+AUTHORIZERS: list[str] = [
+    FOLDERS[authorizer["FunctionArn"]["Fn::GetAtt"][0]]
+    for resource in RESOURCES.values()
+    if resource["Type"] == "AWS::Serverless::Api"
+    for authorizer in resource["Properties"]["Auth"]["Authorizers"].values()
+]
+ROUTE_FOLDERS = sorted(folder for folder, routes in ROUTES.items() if routes)
+
+
+def fixture_folder(fixture: Path) -> str | None:
+    """The function folder an event fixture belongs to: ``<folder>.json`` or ``<folder>_<variant>.json``."""
+    matches = [folder for folder in FOLDERS.values() if fixture.stem == folder or fixture.stem.startswith(f"{folder}_")]
+    return max(matches, key=len, default=None)
+
+
+def fixtures_of(folder: str) -> list[Path]:
+    return [path for path in sorted(EVENTS_DIR.glob("*.json")) if fixture_folder(path) == folder]
+
+
+def test_template_has_functions_routes_and_one_authorizer() -> None:
+    assert ROUTE_FOLDERS
+    assert len(AUTHORIZERS) == 1
+    assert set(ROUTE_FOLDERS) | set(AUTHORIZERS) == set(FOLDERS.values())
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS.values()))
+def test_function_folder_has_app_py_with_the_handler(folder: str) -> None:
+    module, name = HANDLER.split(".")
+    source = FUNCTIONS_DIR / folder / f"{module}.py"
+
+    assert source.is_file()
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    assert name in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS.values()))
+def test_function_imports_no_other_function(folder: str) -> None:
+    tree = ast.parse((FUNCTIONS_DIR / folder / "app.py").read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+    assert not [m for m in imported if m.split(".")[0] in {"functions", "app", *FOLDERS.values()}]
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS.values()))
+def test_function_has_an_event_fixture(folder: str) -> None:
+    assert fixtures_of(folder), f"no events/{folder}.json or events/{folder}_<variant>.json"
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS.values()))
+def test_function_has_a_test_file(folder: str) -> None:
+    assert (FUNCTION_TESTS_DIR / f"test_{folder}.py").is_file()
+
+
+@pytest.mark.parametrize("folder", ROUTE_FOLDERS)
+def test_route_fixtures_are_proxy_events_for_their_route(folder: str) -> None:
+    for fixture in fixtures_of(folder):
+        event = json.loads(fixture.read_text(encoding="utf-8"))
+        assert (event["httpMethod"], event["resource"]) in ROUTES[folder], fixture.name
+        assert event["requestContext"]["resourcePath"] == event["resource"], fixture.name
+
+
+@pytest.mark.parametrize("folder", AUTHORIZERS)
+def test_authorizer_fixtures_are_token_events(folder: str) -> None:
+    for fixture in fixtures_of(folder):
+        event = json.loads(fixture.read_text(encoding="utf-8"))
+        assert event["type"] == "TOKEN", fixture.name
+        assert event["methodArn"].startswith("arn:aws:execute-api:"), fixture.name
+
+
+def test_each_route_has_exactly_one_function() -> None:
+    routes = [route for folder_routes in ROUTES.values() for route in folder_routes]
+
+    assert len(routes) == len(set(routes))
+
+
+def test_no_function_folder_is_unused_by_the_template() -> None:
+    folders = {path.name for path in FUNCTIONS_DIR.iterdir() if path.is_dir() and not path.name.startswith((".", "_"))}
+
+    assert folders - set(FOLDERS.values()) == set()
+
+
+def test_no_event_fixture_is_unused_by_the_template() -> None:
+    orphans = [path.name for path in EVENTS_DIR.glob("*.json") if fixture_folder(path) is None]
+
+    assert orphans == []
+
+
+def test_fixture_names_map_variants_to_their_function() -> None:
+    assert fixture_folder(Path("events/list_prompts_second_page.json")) == "list_prompts"
+    assert fixture_folder(Path("events/me.json")) == "me"
+    assert fixture_folder(Path("events/metrics.json")) is None
