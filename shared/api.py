@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from shared.config import get_settings
 from shared.errors import ApiError, Unauthorized
@@ -55,6 +56,12 @@ def _validation_detail(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _has_non_json_body(event: BaseProxyEvent) -> bool:
+    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").lower()
+    media_type = content_type.split(";", 1)[0].strip()
+    return bool(event.body) and bool(media_type) and media_type != "application/json" and not media_type.endswith("+json")
+
+
 def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ApiError)
     def api_error(e: ApiError) -> Response[Any]:
@@ -63,6 +70,8 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
     def invalid_request(e: RequestValidationError) -> Response[Any]:
+        if _has_non_json_body(app.current_event):
+            return detail_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
         return detail_response(HTTPStatus.UNPROCESSABLE_ENTITY, _validation_detail(e.errors()))
 
     @app.exception_handler(ServiceError)  # Powertools' own, including its "no such route" 404

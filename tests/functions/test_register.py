@@ -115,3 +115,18 @@ def test_register_error_also_carries_cors_headers() -> None:
 
     assert result.status == 422
     assert result.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_register_non_json_body_returns_415_without_echoing_it(content_type: str) -> None:
+    result = invoke("register", api_event("register", headers={"Content-Type": content_type}))
+
+    assert result.status == 415
+    assert result.body == {"detail": "Content-Type must be application/json"}
+    assert get_database().users.count_documents({}) == 0
+
+
+def test_register_json_with_charset_is_accepted() -> None:
+    result = invoke("register", api_event("register", headers={"Content-Type": "application/json; charset=utf-8"}))
+
+    assert result.status == 201
