@@ -57,9 +57,11 @@ def _validation_detail(errors: Any) -> list[dict[str, Any]]:
 
 
 def _has_non_json_body(event: BaseProxyEvent) -> bool:
-    content_type = (event.headers.get("content-type") or event.headers.get("Content-Type") or "").lower()
-    media_type = content_type.split(";", 1)[0].strip()
-    return bool(event.body) and bool(media_type) and media_type != "application/json" and not media_type.endswith("+json")
+    content_type = event.get_header_value("content-type", default_value="") or ""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if not event.body or not media_type:
+        return False
+    return media_type != "application/json" and not media_type.endswith("+json")
 
 
 def _register_error_handlers(app: APIGatewayRestResolver) -> None:
