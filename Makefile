@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api clean sam-install build deploy
+.PHONY: install test lint format start-api bench clean sam-install build deploy
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ format: install
 
 start-api: install
 	$(BIN)/python -m local_api
+
+# The local API's start time, per-request overhead and throughput (prints numbers; not a test).
+bench: install
+	$(BIN)/python -m benchmarks.local_api
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -117,7 +117,7 @@ class FunctionRuntime:
             self.environment.activate(function_id)
             if self.store is not None:
                 self.store.install()
-            handler = self._handler(function)
+            handler = self.handler(function_id)
             context = LambdaContext(function, region=self.region, account_id=self.account_id, request_id=request_id)
             try:
                 return handler(event, context)
@@ -125,11 +125,12 @@ class FunctionRuntime:
                 if may_write and self.store is not None:
                     self.store.save()
 
-    def _handler(self, function: Function) -> Handler:
-        handler = self._handlers.get(function.logical_id)
+    def handler(self, function_id: str) -> Handler:
+        """The function's handler, imported on first use (callers hold the lock)."""
+        handler = self._handlers.get(function_id)
         if handler is None:
-            handler = load_handler(function)
-            self._handlers[function.logical_id] = handler
+            handler = load_handler(self.app.functions[function_id])
+            self._handlers[function_id] = handler
         return handler
 
     def _reload_if_changed(self) -> None:

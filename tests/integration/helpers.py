@@ -46,7 +46,7 @@ class LocalApi:
         environ.update({"BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
         environ.update(env or {})
         self._log_file = log.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 - our own tool
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "local_api", "--port", str(self.port), *args],
             cwd=cwd,
             env=environ,
