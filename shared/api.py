@@ -57,7 +57,7 @@ def _validation_detail(errors: Any) -> list[dict[str, Any]]:
 
 
 def _has_non_json_body(event: BaseProxyEvent) -> bool:
-    content_type = event.get_header_value("content-type", default_value="") or ""
+    content_type = event.headers.get("content-type") or ""  # Powertools headers are case-insensitive
     media_type = content_type.split(";", 1)[0].strip().lower()
     if not event.body or not media_type:
         return False
