@@ -111,7 +111,6 @@ class TokenAuthorizers:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], tuple[float, Policy]] = {}
         self._lock = threading.Lock()
-        self.invocations = 0
 
     def clear(self) -> None:
         """Forget every cached policy (after a reload, or when a test wants a clean slate)."""
@@ -147,7 +146,6 @@ class TokenAuthorizers:
     def _invoke(
         self, authorizer: Authorizer, token: str, method_arn: str, invoke: InvokeAuthorizer
     ) -> Policy | AuthOutcome:
-        self.invocations += 1
         event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
         try:
             output = invoke(event)

@@ -31,8 +31,8 @@ from local_api.environment import (
 from local_api.gateway import Gateway
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
-from local_api.store import EmbeddedStore
-from local_api.template import Application, Resolver, load_application, load_yaml, parameter_defaults
+from local_api.store import EmbeddedStore, StoreError
+from local_api.template import Application, Resolver, TemplateError, load_application, load_yaml, parameter_defaults
 
 logger = logging.getLogger("local_api")
 
@@ -120,6 +120,7 @@ def build(args: argparse.Namespace) -> LocalApi:
 def banner(api: LocalApi) -> str:
     """What the terminal shows on start: where to call, what is served, where data lives."""
     host, port = api.server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     lines = [f"Prompt API (local, no Docker) on http://{host}:{port}"]
     for route in sorted(api.app.routes, key=lambda r: (r.path, r.method)):
         auth = f"  [{route.authorizer}]" if route.authorizer else ""
@@ -152,7 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m local_api``."""
     args = parse_args(argv)
     configure_logging()
-    api = build(args)
+    try:
+        api = build(args)
+    except (TemplateError, StoreError, OSError, ValueError) as e:
+        print(f"local_api: {e}", file=sys.stderr)
+        return 2
     print(banner(api), file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:

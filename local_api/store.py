@@ -28,6 +28,10 @@ _JSON_OPTIONS = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True, tzinfo=UT
 _SYSTEM_PREFIX = "system."
 
 
+class StoreError(RuntimeError):
+    """Raised when the store file on disk cannot be read back."""
+
+
 class EmbeddedStore:
     """A mongomock client, with its data in ``<data_dir>/store.json`` unless in memory."""
 
@@ -40,7 +44,10 @@ class EmbeddedStore:
         """Read the stored documents back; the number of documents loaded."""
         if self.path is None or not self.path.is_file():
             return 0
-        data = json_util.loads(self.path.read_text(encoding="utf-8"), json_options=_JSON_OPTIONS)
+        try:
+            data = json_util.loads(self.path.read_text(encoding="utf-8"), json_options=_JSON_OPTIONS)
+        except ValueError as e:
+            raise StoreError(f"{self.path} is not a store file ({e}); move it away or use --in-memory") from e
         count = 0
         for db_name, collections in data.get("databases", {}).items():
             for name, documents in collections.items():

@@ -35,7 +35,7 @@ class Unresolvable(LookupError):
     """Raised when a value depends on something that only exists once deployed."""
 
 
-class CloudFormationLoader(_Loader):  # type: ignore[valid-type,misc]
+class CloudFormationLoader(_Loader):  # type: ignore[misc]
     """A safe YAML loader that turns the short tags (``!Ref``, ``!Sub``...) into their long form."""
 
 
@@ -45,7 +45,7 @@ def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "Condition":
