@@ -28,6 +28,7 @@ class HttpRequest:
     body: bytes
     source_ip: str
     protocol: str = "HTTP/1.1"
+    server_port: int = 80
     received: float = field(default_factory=time.time)
 
     def header(self, name: str) -> str | None:
@@ -73,6 +74,21 @@ def _body(request: HttpRequest, binary_media_types: tuple[str, ...]) -> tuple[st
     return base64.b64encode(request.body).decode("ascii"), True
 
 
+def _with_forwarding(request: HttpRequest) -> list[tuple[str, str]]:
+    """The request's headers plus the ``X-Forwarded-*`` ones API Gateway adds."""
+    present = {name.lower() for name, _ in request.headers}
+    added = [
+        (name, value)
+        for name, value in (
+            ("X-Forwarded-For", request.source_ip),
+            ("X-Forwarded-Port", str(request.server_port)),
+            ("X-Forwarded-Proto", "http"),
+        )
+        if name.lower() not in present
+    ]
+    return [*request.headers, *added]
+
+
 def resource_id(path: str) -> str:
     """A stable short id per resource, like API Gateway's."""
     return hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[:6]
@@ -88,7 +104,7 @@ def proxy_event(
     binary_media_types: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The REST API (v1) Lambda proxy event for ``request`` (``requestContext.authorizer`` added later)."""
-    headers, multi_headers = _multi(request.headers)
+    headers, multi_headers = _multi(_with_forwarding(request))
     query, multi_query = _multi(parse_qsl(request.query, keep_blank_values=True))
     body, is_base64 = _body(request, binary_media_types)
     path = unquote(request.path)

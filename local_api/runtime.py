@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], Any]
 Snapshot = dict[str, tuple[int, int]]
 SHARED_PACKAGE = "shared"
-_SKIPPED_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
+_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})  # and hidden ones (.venv, .git)
 
 
 def module_name(function: Function) -> str:
@@ -48,7 +48,7 @@ def _python_files(folder: Path) -> Iterator[os.DirEntry[str]]:
         return
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            if entry.name not in _SKIPPED_DIRS:
+            if entry.name not in _SKIPPED_DIRS and not entry.name.startswith("."):
                 yield from _python_files(Path(entry.path))
         elif entry.name.endswith(".py"):
             yield entry

@@ -70,6 +70,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             body=self._read_body(),
             source_ip=self.client_address[0],
             protocol=self.request_version,
+            server_port=self.server.server_address[1],
         )
 
     def _read_body(self) -> bytes:

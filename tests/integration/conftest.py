@@ -50,10 +50,13 @@ def start_api(tmp_path: Path) -> Iterator[StartApi]:
     """Start servers on demand (each with its own log); all are stopped at the end of the test."""
     started: list[LocalApi] = []
 
-    def start(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> LocalApi:
+    def start(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, healthy: bool = True) -> LocalApi:
         server = LocalApi(*args, cwd=cwd, env=env, log=tmp_path / f"output-{len(started)}.log")
         started.append(server)
-        server.wait_until_healthy()
+        if healthy:
+            server.wait_until_healthy()
+        else:
+            server.wait_until_listening()
         return server
 
     yield start

@@ -317,6 +317,8 @@ def test_event_has_path_query_headers_and_request_context(gateway_fixture: Local
     assert (context["stage"], context["resourcePath"], context["httpMethod"]) == ("test", "/items/{item_id}", "PUT")
     assert context["path"] == "/test/items/a b"
     assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    assert event["headers"]["X-Forwarded-Port"] == str(gateway_fixture.port)
     assert _is_uuid(context["requestId"])
     assert response.getheader("x-amzn-RequestId") == context["requestId"]
     assert isinstance(context["requestTimeEpoch"], int)
@@ -473,3 +475,20 @@ def test_store_and_tokens_survive_a_restart(tmp_path: Path, start_api: StartApi)
     assert duplicate.status_code == 409
     assert (data_dir / "store.json").is_file()
     assert login(second, user["email"])
+
+
+def test_mongodb_uri_replaces_the_embedded_store(tmp_path: Path, start_api: StartApi) -> None:
+    data_dir = tmp_path / "data"
+    unreachable = {"MONGODB_URI": "mongodb://127.0.0.1:9/?directConnection=true", "MONGODB_TIMEOUT_MS": "200"}
+    server = start_api("--data-dir", str(data_dir), env={**unreachable, "JWT_SECRET": JWT_SECRET}, healthy=False)
+
+    health = server.request("GET", "/api/health")
+    write = server.request("POST", "/api/status", json={"client_name": "web"})
+
+    assert health.status_code == 503
+    assert health.json()["status"] == "degraded"
+    assert health.json()["database"] == "unavailable"
+    assert write.status_code == 503
+    assert write.json() == {"detail": "Database unavailable"}
+    assert not (data_dir / "store.json").exists()
+    assert "Store: MongoDB at MONGODB_URI" in server.output()
