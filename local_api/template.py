@@ -91,7 +91,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            ((key, arg),) = value.items()
+            [(key, arg)] = value.items()
             if key == "Ref":
                 return self._ref(str(arg))
             if key.startswith("Fn::"):
