@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench clean sam-install build deploy
+.PHONY: install test lint format start-api bench openapi clean sam-install build deploy
 
 install: $(VENV)/.installed
 
@@ -34,9 +34,15 @@ format: install
 start-api: install
 	$(BIN)/python -m local_api
 
-# The local API's start time, per-request overhead and throughput (prints numbers; not a test).
+# The local API's start time, per-request overhead and throughput, and each function's cold
+# start against a minimal Powertools function (prints numbers; not a test).
 bench: install
 	$(BIN)/python -m benchmarks.local_api
+	$(BIN)/python -m benchmarks.cold_start
+
+# The OpenAPI document, generated from the functions' routes and models (tests check it is current).
+openapi: install
+	$(BIN)/python -m local_api.openapi
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

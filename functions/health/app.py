@@ -18,7 +18,8 @@ app = create_app()
     "/api/health",
     tags=["health"],
     responses={
-        503: {"description": "The database cannot be reached.", "content": {"application/json": {"model": Health}}}
+        200: {"description": "The API and its database are fine."},
+        503: {"description": "The database cannot be reached.", "content": {"application/json": {"model": Health}}},
     },
 )
 def health() -> Response[Health]:

@@ -1,0 +1,108 @@
+"""The API's one OpenAPI document, generated from the functions' own routes and models.
+
+Every function behind an ``Api`` event of the template builds its Powertools resolver; their
+schemas are merged into one document. Nothing here is written by hand but the title and the
+bearer scheme. ``python -m local_api.openapi`` writes ``docs/openapi.json``; ``--check``
+fails when that file is out of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from local_api.runtime import load_module
+from local_api.template import Resolver, load_application, load_yaml, parameter_defaults
+
+DOCUMENT = Path("docs/openapi.json")
+TITLE = "Prompt API"
+DESCRIPTION = (
+    "Register and log in (bcrypt + JWT), then create, list, read, update and delete your own prompts; "
+    "record status checks; ask for health. Protected routes take `Authorization: Bearer <token>` "
+    'from `POST /api/login`. Every error body is `{"detail": ...}`.'
+)
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT", description="The `access_token` of /api/login."),
+}
+_UNSUPPORTED_MEDIA_TYPE = {
+    "description": "The body is not sent as `application/json`.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}},
+}
+_INTERNAL_ERROR = {
+    "description": "Unexpected error; the details are in the function's log, never in the response.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}},
+}
+
+
+def _version(root: Path) -> str:
+    sys.path.insert(0, str(root))
+    from shared import __version__
+
+    return __version__
+
+
+def build(template_path: Path) -> dict[str, Any]:
+    """The merged document of every function the template routes to."""
+    os.environ.setdefault("JWT_SECRET", "openapi-generation-only")  # create_app() checks the settings
+    template = load_yaml(template_path)
+    application = load_application(template_path, Resolver(parameter_defaults(template), {}), template)
+    merge = OpenAPIMerge(
+        title=TITLE,
+        version=_version(application.root),
+        description=DESCRIPTION,
+        security_schemes=SECURITY_SCHEMES,
+        on_conflict="error",
+    )
+    for function_id in sorted({route.function_id for route in application.routes}):
+        app = load_module(application.functions[function_id]).app
+        merge.add_schema(app.get_openapi_schema(security_schemes=SECURITY_SCHEMES))
+    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            # Powertools documents 500 as its response-validation body; the API answers {"detail": ...}.
+            operation["responses"]["500"] = _INTERNAL_ERROR
+            # ... and a 422 even where there is nothing to validate.
+            if not operation.get("parameters") and "requestBody" not in operation:
+                operation["responses"].pop("422", None)
+            if "requestBody" in operation:
+                operation["responses"]["415"] = _UNSUPPORTED_MEDIA_TYPE
+    schemas = document["components"]["schemas"]
+    schemas.pop("ResponseValidationError", None)
+    # Our 422 items carry pydantic's message too (FastAPI's shape); Powertools' schema omits it.
+    schemas["ValidationError"]["properties"]["msg"] = {"type": "string", "title": "Message"}
+    schemas["HTTPValidationError"]["required"] = ["detail"]
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_api.openapi", description=__doc__)
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"))
+    parser.add_argument("--output", type=Path, default=DOCUMENT)
+    parser.add_argument("--check", action="store_true", help="fail if --output differs from the generated document")
+    args = parser.parse_args(argv)
+    text = render(build(args.template))
+    if args.check:
+        if not args.output.exists() or args.output.read_text(encoding="utf-8") != text:
+            print(f"{args.output} is out of date: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

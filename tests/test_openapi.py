@@ -1,0 +1,73 @@
+"""The committed OpenAPI document is the generated one, and it describes exactly the template's API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local_api.openapi import DOCUMENT, build, render
+from local_api.template import Resolver, load_application, load_yaml, parameter_defaults
+from tests.support import ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return build(TEMPLATE)
+
+
+def _routes() -> dict[tuple[str, str], str | None]:
+    template = load_yaml(TEMPLATE)
+    application = load_application(TEMPLATE, Resolver(parameter_defaults(template), {}), template)
+    return {(route.method.lower(), route.path): route.authorizer for route in application.routes}
+
+
+def test_committed_document_is_up_to_date(document: dict[str, Any]) -> None:
+    assert (ROOT / DOCUMENT).read_text(encoding="utf-8") == render(document), "run `make openapi`"
+
+
+def test_document_has_exactly_the_templates_routes(document: dict[str, Any]) -> None:
+    documented = {(method, path) for path, operations in document["paths"].items() for method in operations}
+
+    assert documented == set(_routes())
+
+
+def test_protected_routes_and_only_those_carry_the_bearer_scheme(document: dict[str, Any]) -> None:
+    for (method, path), authorizer in _routes().items():
+        operation = document["paths"][path][method]
+        assert ("security" in operation) == (authorizer is not None), (method, path)
+        if authorizer is not None:
+            assert operation["security"] == [{"bearerAuth": []}]
+            assert "401" in operation["responses"]
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The `access_token` of /api/login.",
+    }
+
+
+def test_every_operation_is_described_from_its_docstring(document: dict[str, Any]) -> None:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation["summary"] != f"{method.upper()} {path}", (method, path)
+            assert operation["summary"].endswith("."), (method, path)
+
+
+def test_error_responses_use_the_detail_shape(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["ErrorDetail"]["properties"]["detail"]["type"] == "string"
+    assert set(schemas["ValidationError"]["properties"]) >= {"loc", "msg", "type"}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if status in {"401", "403", "404", "409", "415", "500"}:
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref == "#/components/schemas/ErrorDetail"
+
+
+def test_models_carry_descriptions_and_examples(document: dict[str, Any]) -> None:
+    user_create = document["components"]["schemas"]["UserCreate"]["properties"]
+    assert all("description" in field and "examples" in field for field in user_create.values())
