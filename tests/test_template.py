@@ -71,6 +71,19 @@ def test_function_logs_json_to_its_own_log_group_with_retention(function: str) -
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
+def test_lambda_log_level_follows_the_log_level_parameter() -> None:
+    # Powertools takes Lambda's application log level over POWERTOOLS_LOG_LEVEL when both are set.
+    levels = TEMPLATE["Parameters"]["LogLevel"]["AllowedValues"]
+    lambda_names = {level: TEMPLATE["Mappings"]["LambdaLogLevel"][level]["Name"] for level in levels}
+
+    assert GLOBALS["LoggingConfig"]["ApplicationLogLevel"] == {
+        "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Name"]
+    }
+    assert GLOBALS["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert set(lambda_names.values()) <= {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+    assert all(name == level or (level, name) == ("WARNING", "WARN") for level, name in lambda_names.items())
+
+
 def test_every_function_has_a_log_group_of_its_own() -> None:
     log_groups = [setting(f, "LoggingConfig")["LogGroup"]["Ref"] for f in FUNCTIONS]
 
