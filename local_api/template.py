@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -24,7 +24,7 @@ DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 DEFAULT_REAUTHORIZE_S = 300
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader where libyaml is there
 
 
 class TemplateError(ValueError):
@@ -35,7 +35,7 @@ class Unresolvable(LookupError):
     """Raised when a value depends on something that only exists once deployed."""
 
 
-class CloudFormationLoader(_Loader):  # type: ignore[misc]
+class CloudFormationLoader(_Loader):  # type: ignore[misc,valid-type]
     """A safe YAML loader that turns the short tags (``!Ref``, ``!Sub``...) into their long form."""
 
 
@@ -45,7 +45,7 @@ def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     if suffix == "Ref":
         return {"Ref": value}
     if suffix == "Condition":
