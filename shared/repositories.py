@@ -99,7 +99,7 @@ def _paginate(
     model: type[ModelT],
 ) -> Page[ModelT]:
     """Newest first, ties broken by id; one extra document tells whether a next page exists."""
-    if cursor is not None:
+    if cursor:  # an empty cursor (`?cursor=`) asks for the first page
         when, item_id = decode_cursor(cursor)
         query = {
             **query,

@@ -101,3 +101,13 @@ def test_list_prompts_bad_cursor_returns_422(cursor: str) -> None:
 
 def test_list_prompts_without_authorizer_context_returns_401() -> None:
     assert invoke("list_prompts", user_id=None).status == 401
+
+
+def test_list_prompts_empty_cursor_means_the_first_page() -> None:
+    user = register()
+    created = create_prompt(user["id"])
+
+    result = invoke("list_prompts", query={"cursor": ""}, user_id=user["id"])
+
+    assert result.status == 200
+    assert [p["id"] for p in result.body["items"]] == [created["id"]]
