@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from local_api.authorizer import TokenAuthorizers
+from local_api.docs import DOCS_PATH, DOCUMENT_PATH, ApiDocs
 from local_api.environment import (
     ENV_FILE_NAME,
     JWT_SECRET,
@@ -111,7 +112,8 @@ def build(args: argparse.Namespace) -> LocalApi:
     runtime = FunctionRuntime(
         app, EnvironmentSwitcher(plan), store, region=aws_region, account_id=account, hot_reload=not args.no_reload
     )
-    gateway = Gateway(app, runtime, TokenAuthorizers(), region=aws_region, account_id=account)
+    docs = ApiDocs(runtime)
+    gateway = Gateway(app, runtime, TokenAuthorizers(), region=aws_region, account_id=account, docs=docs)
     server = LocalApiServer((args.host, args.port), gateway)
     unresolved = sorted({name for f in app.functions.values() for name in f.unresolved if name not in plan.managed})
     return LocalApi(app, server, store, loaded, secret_source, unresolved)
@@ -121,10 +123,16 @@ def banner(api: LocalApi) -> str:
     """What the terminal shows on start: where to call, what is served, where data lives."""
     host, port = api.server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host
-    lines = [f"Prompt API (local, no Docker) on http://{host}:{port}"]
+    base = f"http://{host}:{port}"
+    lines = [f"Prompt API (local, no Docker) on {base}"]
     for route in sorted(api.app.routes, key=lambda r: (r.path, r.method)):
         auth = f"  [{route.authorizer}]" if route.authorizer else ""
         lines.append(f"  {route.method:<7} {route.path:<32} -> {route.function_id}{auth}")
+    shadowed = api.server.gateway.shadowed_docs()
+    if shadowed:
+        lines.append(f"API docs: not served, the template routes {', '.join(shadowed)}")
+    else:
+        lines.append(f"API docs: {base}{DOCS_PATH} (Swagger UI), {base}{DOCUMENT_PATH} (OpenAPI, live)")
     if api.store is not None:
         lines.append(f"Store: embedded, {api.store.describe()} ({api.loaded_documents} documents loaded)")
     else:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from local_api.authorizer import TokenAuthorizers
+from local_api.docs import ApiDocs
 from local_api.events import HttpRequest, Stage, proxy_event
 from local_api.responses import (
     HttpResponse,
@@ -50,8 +51,10 @@ class Gateway:
         *,
         region: str,
         account_id: str,
+        docs: ApiDocs | None = None,
     ) -> None:
         self.app = app
+        self.docs = docs
         self.runtime = runtime
         self.authorizers = authorizers
         self.router = Router(app.routes)
@@ -59,6 +62,10 @@ class Gateway:
         served = [route.api for route in app.routes]
         self.default_api = served[0] if served else app.apis[IMPLICIT_API]
         runtime.on_reload(authorizers.clear)
+
+    def shadowed_docs(self) -> list[str]:
+        """The dev-only docs paths a template route matches (the template's function answers there)."""
+        return [path for path in (self.docs.paths if self.docs else ()) if self.router.match(path) is not None]
 
     def handle(self, request: HttpRequest) -> Handled:
         """The response API Gateway would give ``request``."""
@@ -70,6 +77,9 @@ class Gateway:
     def _route(self, request: HttpRequest, request_id: str) -> Handled:
         match = self.router.match(request.path)
         if match is None:
+            dev = self.docs.handle(request) if self.docs is not None else None
+            if dev is not None:
+                return Handled(dev, "local API docs")
             return self._error(self.default_api, "MISSING_AUTHENTICATION_TOKEN", request_id, "no route")
         route = match.resource.route_for(request.method)
         api = next(iter(match.resource.methods.values())).api

@@ -9,18 +9,20 @@ fails when that file is out of date.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from local_api.runtime import load_module
-from local_api.template import Resolver, load_application, load_yaml, parameter_defaults
+from local_api.template import Application, Function, Resolver, load_application, load_yaml, parameter_defaults
 
 DOCUMENT = Path("docs/openapi.json")
 TITLE = "Prompt API"
@@ -42,11 +44,29 @@ _INTERNAL_ERROR = {
 }
 
 
-def _version(root: Path) -> str:
-    sys.path.insert(0, str(root))
-    from shared import __version__
+class DocumentError(RuntimeError):
+    """Raised when a function of the template has no Powertools resolver to document."""
 
-    return __version__
+
+def shared_version(root: Path) -> str:
+    """``shared.__version__`` of the project at ``root`` (the document's version)."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    shared = importlib.import_module("shared")
+    return str(shared.__version__)
+
+
+def routed_functions(application: Application) -> list[Function]:
+    """The functions behind the template's routes (not the authorizer), in a stable order."""
+    return [application.functions[name] for name in sorted({route.function_id for route in application.routes})]
+
+
+def resolver_of(function: Function, module: ModuleType) -> Any:
+    """The module's resolver, ``app``, as every function of this project builds it."""
+    app = getattr(module, "app", None)
+    if not callable(getattr(app, "get_openapi_schema", None)):
+        raise DocumentError(f"{function.logical_id}: {function.module_path} has no Powertools resolver named `app`")
+    return app
 
 
 def build(template_path: Path) -> dict[str, Any]:
@@ -54,17 +74,22 @@ def build(template_path: Path) -> dict[str, Any]:
     os.environ.setdefault("JWT_SECRET", "openapi-generation-only")  # create_app() checks the settings
     template = load_yaml(template_path)
     application = load_application(template_path, Resolver(parameter_defaults(template), {}), template)
-    merge = OpenAPIMerge(
+    version = shared_version(application.root)
+    return merge([resolver_of(f, load_module(f)) for f in routed_functions(application)], version=version)
+
+
+def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
+    """One document from the functions' resolvers, with the API's own error shapes."""
+    merger = OpenAPIMerge(
         title=TITLE,
-        version=_version(application.root),
+        version=version,
         description=DESCRIPTION,
         security_schemes=SECURITY_SCHEMES,
         on_conflict="error",
     )
-    for function_id in sorted({route.function_id for route in application.routes}):
-        app = load_module(application.functions[function_id]).app
-        merge.add_schema(app.get_openapi_schema(security_schemes=SECURITY_SCHEMES))
-    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    for app in resolvers:
+        merger.add_schema(app.get_openapi_schema(security_schemes=SECURITY_SCHEMES))
+    document: dict[str, Any] = json.loads(merger.get_openapi_json_schema())
     for operations in document["paths"].values():
         for operation in operations.values():
             # Powertools documents 500 as its response-validation body; the API answers {"detail": ...}.

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from local_api.environment import EnvironmentSwitcher
 from local_api.events import LambdaContext
@@ -30,6 +30,7 @@ from local_api.template import Application, Function
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], Any]
+T = TypeVar("T")
 Snapshot = dict[str, tuple[int, int]]
 SHARED_PACKAGE = "shared"
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})  # and hidden ones (.venv, .git)
@@ -96,7 +97,7 @@ class FunctionRuntime:
         self.region = region
         self.account_id = account_id
         self.lock = threading.Lock()
-        self._handlers: dict[str, Handler] = {}
+        self._modules: dict[str, ModuleType] = {}
         self._on_reload: list[Callable[[], None]] = []
         folders = [f.code_dir for f in app.functions.values()] + [app.root / SHARED_PACKAGE]
         self.watcher = SourceWatcher(folders) if hot_reload else None
@@ -127,11 +128,29 @@ class FunctionRuntime:
 
     def handler(self, function_id: str) -> Handler:
         """The function's handler, imported on first use (callers hold the lock)."""
-        handler = self._handlers.get(function_id)
-        if handler is None:
-            handler = load_handler(self.app.functions[function_id])
-            self._handlers[function_id] = handler
-        return handler
+        function = self.app.functions[function_id]
+        handler = getattr(self.module(function_id), function.attribute, None)
+        if not callable(handler):
+            raise ImportError(f"{function_id}: {function.module_path} has no function {function.attribute}")
+        return handler  # type: ignore[no-any-return]
+
+    def module(self, function_id: str) -> ModuleType:
+        """The function's module, imported on first use in its own environment (callers hold the lock)."""
+        module = self._modules.get(function_id)
+        if module is None:
+            self.environment.activate(function_id)
+            if self.store is not None:
+                self.store.install()
+            module = load_module(self.app.functions[function_id])
+            self._modules[function_id] = module
+        return module
+
+    def inspect(self, use: Callable[[FunctionRuntime], T]) -> T:
+        """``use(self)`` under the lock, after the same reload check as an invocation: for reading
+        the loaded modules (their routes, say) exactly as the next request will run them."""
+        with self.lock:
+            self._reload_if_changed()
+            return use(self)
 
     def _reload_if_changed(self) -> None:
         if self.watcher is None:
@@ -143,7 +162,7 @@ class FunctionRuntime:
             drop_bytecode(path)
         purge_modules(module_name(f) for f in self.app.functions.values())
         importlib.invalidate_caches()
-        self._handlers.clear()
+        self._modules.clear()
         self.environment.forget()
         for callback in self._on_reload:
             callback()
@@ -166,14 +185,6 @@ def load_module(function: Function) -> ModuleType:
         sys.modules.pop(name, None)
         raise
     return module
-
-
-def load_handler(function: Function) -> Handler:
-    """The function's handler, from a fresh import of its module."""
-    handler = getattr(load_module(function), function.attribute, None)
-    if not callable(handler):
-        raise ImportError(f"{function.logical_id}: {function.module_path} has no function {function.attribute}")
-    return handler  # type: ignore[no-any-return]
 
 
 def purge_modules(function_modules: Iterable[str]) -> None:
