@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +48,13 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """``do_TRACE`` and any other method too: the gateway answers it (404 ``{"detail"}`` where
+        no route has it), never http.server's 501 HTML page."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def _handle(self) -> None:
         started = time.perf_counter()

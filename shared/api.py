@@ -83,8 +83,24 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Exception)
     def unexpected(e: Exception) -> Response[Any]:
-        logger.exception("Unhandled error")
-        return detail_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+        return _internal_error()
+
+    @app.exception_handler(ValueError)
+    def unparsable_body(e: ValueError) -> Response[Any]:
+        # Powertools parses the body before validating it, and some bodies make that fail with a bare
+        # ValueError: multipart without a boundary, bytes that are not UTF-8 (sent base64-encoded).
+        # They are the client's 415 (not JSON) or 422 (not UTF-8, so not JSON text), never a 500.
+        if _has_non_json_body(app.current_event):
+            return detail_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+        if isinstance(e, UnicodeDecodeError):
+            invalid = [{"loc": ["body"], "msg": "The body is not valid UTF-8", "type": "json_invalid"}]
+            return detail_response(HTTPStatus.UNPROCESSABLE_ENTITY, invalid)
+        return _internal_error()
+
+
+def _internal_error() -> Response[Any]:
+    logger.exception("Unhandled error")
+    return detail_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
 
 _ERROR_DESCRIPTIONS = {

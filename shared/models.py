@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 MAX_CONTENT_CHARS = 100_000
 BCRYPT_MAX_BYTES = 72
@@ -121,7 +122,7 @@ class PromptCreate(RequestModel):
 
 
 class PromptUpdate(RequestModel):
-    content: Content | None = None
+    content: Content | SkipJsonSchema[None] = None  # may be left out, never null (documented so)
     response: ModelResponse | None = Field(default=None, description="Send null to clear the response.")
 
     @model_validator(mode="after")
