@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi clean sam-install build deploy
+.PHONY: install test lint format start-api bench openapi docs-check clean sam-install build deploy
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ bench: install
 # The OpenAPI document, generated from the functions' routes and models (tests check it is current).
 openapi: install
 	$(BIN)/python -m local_api.openapi
+
+# Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation; screenshot
+# in out/docs.png. Needs a Chromium binary (Debian: apt-get install chromium), so not part of make test.
+docs-check: install
+	$(BIN)/python -m local_api.docs_check
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
