@@ -44,8 +44,9 @@ bench: install
 openapi: install
 	$(BIN)/python -m local_api.openapi
 
-# Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation; screenshot
-# in out/docs.png. Needs a Chromium binary (Debian: apt-get install chromium), so not part of make test.
+# Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
+# Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install
+# chromium), so not part of make test.
 docs-check: install
 	$(BIN)/python -m local_api.docs_check
 

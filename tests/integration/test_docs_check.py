@@ -28,7 +28,7 @@ def test_rendered_operations_pair_each_method_with_its_path() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary on PATH (Debian: apt-get install chromium)")
-def test_swagger_ui_shows_every_documented_operation(tmp_path: Path) -> None:
+def test_swagger_ui_shows_every_operation_and_authorize_works(tmp_path: Path) -> None:
     screenshot = tmp_path / "docs.png"
     command = [sys.executable, "-m", "local_api.docs_check", "--screenshot", str(screenshot)]
 
@@ -36,4 +36,5 @@ def test_swagger_ui_shows_every_documented_operation(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "every documented operation is shown on /api/docs" in done.stdout
+    assert "Authorize with a token from /api/login, then Try it out on GET /api/me: 200" in done.stdout
     assert screenshot.read_bytes().startswith(b"\x89PNG")
