@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
 
 from local_api.runtime import load_module
 from local_api.template import Application, Function, Resolver, load_application, load_yaml, parameter_defaults
@@ -31,6 +31,12 @@ DESCRIPTION = (
     "record status checks; ask for health. Protected routes take `Authorization: Bearer <token>` "
     'from `POST /api/login`. Every error body is `{"detail": ...}`.'
 )
+TAGS = [  # in the order a reader meets them (Swagger UI follows it)
+    Tag(name="auth", description="Register, log in for a bearer token, and read your own account."),
+    Tag(name="prompts", description="Your own prompts: create, list, read, update, delete (bearer token)."),
+    Tag(name="status", description="Status checks any client may record and list."),
+    Tag(name="health", description="Is the API up, and can it reach its database?"),
+]
 SECURITY_SCHEMES: dict[str, Any] = {
     "bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT", description="The `access_token` of /api/login."),
 }
@@ -84,6 +90,7 @@ def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
         title=TITLE,
         version=version,
         description=DESCRIPTION,
+        tags=list(TAGS),
         security_schemes=SECURITY_SCHEMES,
         on_conflict="error",
     )
