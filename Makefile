@@ -51,7 +51,7 @@ docs-check: install
 	$(BIN)/python -m local_api.docs_check
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis out
 
 # aws-sam-cli pins its own pydantic, boto3 and Flask, so it lives in its own venv, never in .venv.
 sam-install: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)

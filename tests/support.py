@@ -166,8 +166,8 @@ def create_prompt(user_id: str, content: str = "Write a haiku about Lambda.", **
     return prompt
 
 
-def closed_port() -> int:
-    """A local TCP port with nothing listening on it."""
+def free_port() -> int:
+    """A local TCP port with nothing listening on it: to listen on, or to stand for a dead server."""
     import socket
 
     with socket.socket() as sock:

@@ -16,10 +16,11 @@ from typing import Any
 
 import requests
 
+from tests.support import PASSWORD, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JWT_SECRET = "integration-signing-secret-that-is-long-enough-42"
-PASSWORD = "correct horse battery"
 START_TIMEOUT_S = 20.0
 _REQUEST_LINE = re.compile(
     r"^\S+ (?P<method>[A-Z]+)\s+(?P<path>\S+) (?P<status>\d{3}) (?P<target>.+?) [\d.]+ ms(?:  \[(?P<note>.*)\])?$"
@@ -27,12 +28,6 @@ _REQUEST_LINE = re.compile(
 
 # What a developer's shell might set that would change what the tool does.
 _CLEARED = ("MONGODB_URI", "MONGODB_URI_SECRET_ARN", "JWT_SECRET", "JWT_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LocalApi:
