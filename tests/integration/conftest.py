@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import FIXTURES, JWT_SECRET, ROOT, LocalApi
+from tests.integration.helpers import FIXTURES, JWT_SECRET, ROOT, LocalApi, running
 
 StartApi = Callable[..., LocalApi]
 
@@ -16,12 +16,8 @@ StartApi = Callable[..., LocalApi]
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     """The project's API, throwaway store, a known JWT secret."""
     log = tmp_path_factory.mktemp("local-api") / "output.log"
-    server = LocalApi("--in-memory", env={"JWT_SECRET": JWT_SECRET}, log=log)
-    try:
-        server.wait_until_healthy()
+    with running("--in-memory", env={"JWT_SECRET": JWT_SECRET}, log=log) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +25,7 @@ def gateway_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalA
     """The fixture template: echo, crash and scripted authorizer functions."""
     folder = FIXTURES / "gateway"
     log = tmp_path_factory.mktemp("local-api-fixture") / "output.log"
-    server = LocalApi(
+    with running(
         "--in-memory",
         "--template",
         str(folder / "template.yaml"),
@@ -37,12 +33,9 @@ def gateway_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalA
         str(folder / "env.json"),
         env={"FIXTURE_OVERRIDDEN": "from-process"},
         log=log,
-    )
-    try:
-        server.wait_until_listening()
+        healthy=False,
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -53,10 +46,7 @@ def start_api(tmp_path: Path) -> Iterator[StartApi]:
     def start(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, healthy: bool = True) -> LocalApi:
         server = LocalApi(*args, cwd=cwd, env=env, log=tmp_path / f"output-{len(started)}.log")
         started.append(server)
-        if healthy:
-            server.wait_until_healthy()
-        else:
-            server.wait_until_listening()
+        server.wait_until_ready(healthy=healthy)
         return server
 
     yield start

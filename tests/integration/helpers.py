@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,13 @@ class LocalApi:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"local API not healthy after {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def wait_until_ready(self, *, healthy: bool) -> None:
+        """Until /api/health answers 200 (``healthy``), or only until the port accepts connections."""
+        if healthy:
+            self.wait_until_healthy()
+        else:
+            self.wait_until_listening()
 
     def wait_until_listening(self) -> None:
         """For templates without a health route: until the port accepts connections."""
@@ -146,3 +155,14 @@ def new_user(server: LocalApi) -> tuple[dict[str, Any], str]:
     response = register(server, email)
     assert response.status_code == 201, response.text
     return response.json(), login(server, email)
+
+
+@contextmanager
+def running(*args: str, log: Path, env: dict[str, str] | None = None, healthy: bool = True) -> Iterator[LocalApi]:
+    """A local API for the duration of a ``with`` block: started, waited for, stopped."""
+    server = LocalApi(*args, env=env, log=log)
+    try:
+        server.wait_until_ready(healthy=healthy)
+        yield server
+    finally:
+        server.stop()

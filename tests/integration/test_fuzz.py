@@ -16,7 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.integration.helpers import JWT_SECRET, ROOT, LocalApi, bearer, new_user
+from tests.integration.helpers import JWT_SECRET, ROOT, LocalApi, bearer, new_user, running
 
 MAX_EXAMPLES = 40  # per operation and phase; the whole module takes about 15 s on 2 CPUs
 
@@ -40,12 +40,10 @@ schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json", config=C
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
     """A local API of its own (throwaway store, bcrypt cost 4), so the generated data stays here."""
-    server = LocalApi("--in-memory", env={"JWT_SECRET": JWT_SECRET}, log=tmp_path_factory.mktemp("fuzz") / "output.log")
-    try:
-        server.wait_until_healthy()
+    with running(
+        "--in-memory", env={"JWT_SECRET": JWT_SECRET}, log=tmp_path_factory.mktemp("fuzz") / "output.log"
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
