@@ -49,7 +49,11 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254),
     AfterValidator(_email),
-    Field(description="Email address; stored and compared in lower case.", examples=["ada@example.com"]),
+    Field(
+        description="Email address; stored and compared in lower case.",
+        examples=["ada@example.com"],
+        json_schema_extra={"format": "email"},
+    ),
 ]
 Password = Annotated[
     str,
