@@ -177,4 +177,6 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]
     version: str
-    detail: str | None = Field(default=None, description="Why the API is degraded; null when it is not.")
+    detail: str | None = Field(
+        default=None, description="Why the API is degraded; absent when it is not.", exclude_if=lambda v: v is None
+    )

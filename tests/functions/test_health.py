@@ -12,7 +12,7 @@ def test_health_fixture_reports_ok_with_version() -> None:
     result = invoke("health", load_event("health"))
 
     assert result.status == 200
-    assert result.body == {"status": "ok", "database": "ok", "version": __version__, "detail": None}
+    assert result.body == {"status": "ok", "database": "ok", "version": __version__}
 
 
 @pytest.mark.usefixtures("unreachable_mongodb")
