@@ -73,7 +73,7 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
     def invalid_request(e: RequestValidationError) -> Response[Any]:
         if _has_non_json_body(app.current_event):
-            return detail_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+            return _not_json()
         return detail_response(HTTPStatus.UNPROCESSABLE_ENTITY, _validation_detail(e.errors()))
 
     @app.exception_handler(ServiceError)  # Powertools' own, including its "no such route" 404
@@ -91,11 +91,15 @@ def _register_error_handlers(app: APIGatewayRestResolver) -> None:
         # ValueError: multipart without a boundary, bytes that are not UTF-8 (sent base64-encoded).
         # They are the client's 415 (not JSON) or 422 (not UTF-8, so not JSON text), never a 500.
         if _has_non_json_body(app.current_event):
-            return detail_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+            return _not_json()
         if isinstance(e, UnicodeDecodeError):
             invalid = [{"loc": ["body"], "msg": "The body is not valid UTF-8", "type": "json_invalid"}]
             return detail_response(HTTPStatus.UNPROCESSABLE_ENTITY, invalid)
         return _internal_error()
+
+
+def _not_json() -> Response[Any]:
+    return detail_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
 
 
 def _internal_error() -> Response[Any]:
