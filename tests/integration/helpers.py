@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,19 +52,33 @@ class LocalApi:
         )
         self.session = requests.Session()
 
-    def wait_until_healthy(self) -> float:
-        """Seconds until /api/health first answered 200."""
+    def _wait_for(self, ready: Callable[[], bool], state: str) -> float:
+        """Seconds until ``ready()``; fails with the tool's output if it exits or takes too long."""
         started = time.monotonic()
         while time.monotonic() - started < START_TIMEOUT_S:
             if self.process.poll() is not None:
                 raise RuntimeError(f"local API exited:\n{self.output()}")
-            try:
-                if requests.get(self.url("/api/health"), timeout=2).status_code == 200:
-                    return time.monotonic() - started
-            except requests.ConnectionError:
-                pass
+            if ready():
+                return time.monotonic() - started
             time.sleep(0.05)
-        raise RuntimeError(f"local API not healthy after {START_TIMEOUT_S} s:\n{self.output()}")
+        raise RuntimeError(f"local API not {state} after {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def _answers_health(self) -> bool:
+        try:
+            return requests.get(self.url("/api/health"), timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def _accepts_connections(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def wait_until_healthy(self) -> float:
+        """Seconds until /api/health first answered 200."""
+        return self._wait_for(self._answers_health, "healthy")
 
     def wait_until_ready(self, *, healthy: bool) -> None:
         """Until /api/health answers 200 (``healthy``), or only until the port accepts connections."""
@@ -75,16 +89,7 @@ class LocalApi:
 
     def wait_until_listening(self) -> None:
         """For templates without a health route: until the port accepts connections."""
-        started = time.monotonic()
-        while time.monotonic() - started < START_TIMEOUT_S:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"local API exited:\n{self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"local API not listening after {START_TIMEOUT_S} s:\n{self.output()}")
+        self._wait_for(self._accepts_connections, "listening")
 
     def url(self, path: str) -> str:
         return self.base_url + path
