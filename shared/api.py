@@ -131,7 +131,7 @@ def error_responses(*statuses: int, success: int = 200) -> dict[int, OpenAPIResp
     return responses
 
 
-class Api(APIGatewayRestResolver):
+class DocumentedResolver(APIGatewayRestResolver):
     """The REST resolver, with each route's OpenAPI summary and description taken from its docstring."""
 
     def route(
@@ -149,7 +149,7 @@ class Api(APIGatewayRestResolver):
         # app.get/post/... call route() with positional arguments in this order.
         def register(func: AnyCallableT) -> AnyCallableT:
             first, _, rest = (inspect.getdoc(func) or "").partition("\n")
-            decorate = super(Api, self).route(
+            decorate = super(DocumentedResolver, self).route(
                 rule,
                 method,
                 cors,
@@ -165,7 +165,7 @@ class Api(APIGatewayRestResolver):
         return register
 
 
-def create_app() -> Api:
+def create_app() -> DocumentedResolver:
     """A REST API resolver with validation, the configured CORS origins and the error mapping.
 
     Reading the settings here makes a missing secret an error at start, naming the variable.
@@ -177,7 +177,7 @@ def create_app() -> Api:
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    app = Api(cors=cors, enable_validation=True, response_validation_error_http_code=500)
+    app = DocumentedResolver(cors=cors, enable_validation=True, response_validation_error_http_code=500)
     _register_error_handlers(app)
     return app
 

@@ -19,7 +19,7 @@ def register_user(data: UserCreate) -> UserPublic:
     return UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
 
 
-def login(data: UserLogin) -> Token:
+def issue_token(data: UserLogin) -> Token:
     """A bearer token for valid credentials; the same 401 for an unknown email or a wrong password."""
     settings = get_settings()
     user = UserRepository().get_by_email(data.email)

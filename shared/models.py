@@ -137,8 +137,8 @@ class PromptUpdate(RequestModel):
             raise ValueError("content cannot be null")
         return self
 
-    def changes(self) -> dict[str, str | None]:
-        """The fields the client actually sent."""
+    def fields_to_set(self) -> dict[str, str | None]:
+        """The fields the client actually sent, with their new values (``None`` clears ``response``)."""
         return self.model_dump(include=self.model_fields_set)
 
 

@@ -1,7 +1,9 @@
 """Data access for users, prompts and status checks.
 
-Documents keep the UUID in ``_id``; models expose it as ``id``. Driver errors are turned
-into the API's own errors here and nowhere else.
+Documents keep the UUID in ``_id``; models expose it as ``id``. Every method is wrapped in
+``shared.db.translated``, which turns "cannot reach the database" driver errors into
+ServiceUnavailable (``shared.db`` does the same for its index creation and health ping); the
+one driver error with a meaning of its own, a duplicate email, becomes Conflict here.
 """
 
 from __future__ import annotations

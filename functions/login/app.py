@@ -5,7 +5,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import create_app, error_responses
-from shared.auth import login as log_in
+from shared.auth import issue_token
 from shared.models import Token, UserLogin
 
 logger = Logger()
@@ -19,7 +19,7 @@ def login(credentials: UserLogin) -> Token:
     Returns a bearer token. An unknown email and a wrong password get the same 401;
     an inactive account gets 403.
     """
-    return log_in(credentials)
+    return issue_token(credentials)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -13,9 +13,9 @@ app = create_app()
 
 
 @app.patch("/api/prompts/<prompt_id>", tags=["prompts"], security=BEARER_AUTH, responses=error_responses(401, 404, 503))
-def update_prompt(prompt_id: str, changes: PromptUpdate, user_id: CallerId) -> PromptPublic:
+def update_prompt(prompt_id: str, update: PromptUpdate, user_id: CallerId) -> PromptPublic:
     """Update a prompt's content and/or response; `updated_at` moves. Only fields sent change."""
-    return PromptRepository().update(user_id, prompt_id, changes.changes())
+    return PromptRepository().update(user_id, prompt_id, update.fields_to_set())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -39,8 +39,8 @@ def test_invalid_emails_are_refused(email: str) -> None:
 
 
 def test_prompt_update_reports_only_fields_sent() -> None:
-    assert PromptUpdate.model_validate({"response": None}).changes() == {"response": None}
-    assert PromptUpdate.model_validate({"content": "x"}).changes() == {"content": "x"}
+    assert PromptUpdate.model_validate({"response": None}).fields_to_set() == {"response": None}
+    assert PromptUpdate.model_validate({"content": "x"}).fields_to_set() == {"content": "x"}
 
 
 def test_naive_datetimes_from_storage_are_read_as_utc() -> None:
