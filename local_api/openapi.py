@@ -50,6 +50,9 @@ _INTERNAL_ERROR = {
 }
 
 
+_BODYLESS_STATUSES = {"204", "205", "304"}  # RFC 9110: these responses never carry content
+
+
 class DocumentError(RuntimeError):
     """Raised when a function of the template has no Powertools resolver to document."""
 
@@ -99,6 +102,9 @@ def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(merger.get_openapi_json_schema())
     for operations in document["paths"].values():
         for operation in operations.values():
+            for status in _BODYLESS_STATUSES & set(operation["responses"]):
+                # Powertools documents a `None` return as a JSON null body; these statuses have none.
+                operation["responses"][status].pop("content", None)
             # Powertools documents 500 as its response-validation body; the API answers {"detail": ...}.
             operation["responses"]["500"] = _INTERNAL_ERROR
             # ... and a 422 even where there is nothing to validate.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -71,3 +72,24 @@ def test_error_responses_use_the_detail_shape(document: dict[str, Any]) -> None:
 def test_models_carry_descriptions_and_examples(document: dict[str, Any]) -> None:
     user_create = document["components"]["schemas"]["UserCreate"]["properties"]
     assert all("description" in field and "examples" in field for field in user_create.values())
+
+
+def test_every_operation_has_a_readable_unique_operation_id(document: dict[str, Any]) -> None:
+    ids = [
+        operation.get("operationId") for operations in document["paths"].values() for operation in operations.values()
+    ]
+
+    assert all(isinstance(i, str) and re.fullmatch(r"[a-z][A-Za-z]+", i) for i in ids), ids
+    assert len(ids) == len(set(ids)), ids
+
+
+def test_responses_without_a_body_document_no_content(document: dict[str, Any]) -> None:
+    delete = document["paths"]["/api/prompts/{prompt_id}"]["delete"]["responses"]["204"]
+    assert "content" not in delete
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if status in {"204", "205", "304"}:
+                    assert "content" not in response
+                for media in response.get("content", {}).values():
+                    assert media["schema"].get("type") != "null", (status, response)

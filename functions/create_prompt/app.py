@@ -15,6 +15,7 @@ app = create_app()
 @app.post(
     "/api/prompts",
     status_code=201,
+    operation_id="createPrompt",
     tags=["prompts"],
     security=BEARER_AUTH,
     responses=error_responses(401, 503, success=201),

@@ -12,7 +12,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/status", status_code=201, tags=["status"], responses=error_responses(503, success=201))
+@app.post(
+    "/api/status",
+    status_code=201,
+    operation_id="createStatusCheck",
+    tags=["status"],
+    responses=error_responses(503, success=201),
+)
 def create_status_check(check: StatusCheckCreate) -> StatusCheckPublic:
     """Record a status check for a named client."""
     return StatusCheckRepository().create(check.client_name)

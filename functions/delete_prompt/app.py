@@ -15,6 +15,7 @@ app = create_app()
 @app.delete(
     "/api/prompts/<prompt_id>",
     status_code=204,
+    operation_id="deletePrompt",
     tags=["prompts"],
     security=BEARER_AUTH,
     responses=error_responses(401, 404, 503, success=204),

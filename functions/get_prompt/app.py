@@ -12,7 +12,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.get("/api/prompts/<prompt_id>", tags=["prompts"], security=BEARER_AUTH, responses=error_responses(401, 404, 503))
+@app.get(
+    "/api/prompts/<prompt_id>",
+    operation_id="getPrompt",
+    tags=["prompts"],
+    security=BEARER_AUTH,
+    responses=error_responses(401, 404, 503),
+)
 def get_prompt(prompt_id: str, user_id: CallerId) -> PromptPublic:
     """Read one prompt. Another user's prompt is a 404, exactly like a missing one."""
     return PromptRepository().get(user_id, prompt_id)

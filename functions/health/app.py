@@ -16,6 +16,7 @@ app = create_app()
 
 @app.get(
     "/api/health",
+    operation_id="getHealth",
     tags=["health"],
     responses={
         200: {"description": "The API and its database are fine."},

@@ -12,7 +12,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.get("/api/prompts", tags=["prompts"], security=BEARER_AUTH, responses=error_responses(401, 503))
+@app.get(
+    "/api/prompts",
+    operation_id="listPrompts",
+    tags=["prompts"],
+    security=BEARER_AUTH,
+    responses=error_responses(401, 503),
+)
 def list_prompts(user_id: CallerId, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[PromptPublic]:
     """List the caller's own prompts, newest first.
 

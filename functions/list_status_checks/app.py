@@ -12,7 +12,7 @@ logger = Logger()
 app = create_app()
 
 
-@app.get("/api/status", tags=["status"], responses=error_responses(503))
+@app.get("/api/status", operation_id="listStatusChecks", tags=["status"], responses=error_responses(503))
 def list_status_checks(limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[StatusCheckPublic]:
     """List status checks, newest first; follow `next_cursor` for the next page."""
     return StatusCheckRepository().list(limit=limit, cursor=cursor)

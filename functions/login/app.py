@@ -12,7 +12,7 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/login", tags=["auth"], responses=error_responses(401, 403, 503))
+@app.post("/api/login", operation_id="login", tags=["auth"], responses=error_responses(401, 403, 503))
 def login(credentials: UserLogin) -> Token:
     """Log in.
 

@@ -13,7 +13,7 @@ logger = Logger()
 app = create_app()
 
 
-@app.get("/api/me", tags=["auth"], security=BEARER_AUTH, responses=error_responses(401, 503))
+@app.get("/api/me", operation_id="getMe", tags=["auth"], security=BEARER_AUTH, responses=error_responses(401, 503))
 def me(user_id: CallerId) -> UserPublic:
     """The account the bearer token belongs to."""
     user = UserRepository().get(user_id)

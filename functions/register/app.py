@@ -12,7 +12,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/register", status_code=201, tags=["auth"], responses=error_responses(409, 503, success=201))
+@app.post(
+    "/api/register",
+    status_code=201,
+    operation_id="register",
+    tags=["auth"],
+    responses=error_responses(409, 503, success=201),
+)
 def register(user: UserCreate) -> UserPublic:
     """Register a user.
 

@@ -12,7 +12,13 @@ logger = Logger()
 app = create_app()
 
 
-@app.patch("/api/prompts/<prompt_id>", tags=["prompts"], security=BEARER_AUTH, responses=error_responses(401, 404, 503))
+@app.patch(
+    "/api/prompts/<prompt_id>",
+    operation_id="updatePrompt",
+    tags=["prompts"],
+    security=BEARER_AUTH,
+    responses=error_responses(401, 404, 503),
+)
 def update_prompt(prompt_id: str, update: PromptUpdate, user_id: CallerId) -> PromptPublic:
     """Update a prompt's content and/or response; `updated_at` moves. Only fields sent change."""
     return PromptRepository().update(user_id, prompt_id, update.fields_to_set())
