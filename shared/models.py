@@ -92,6 +92,13 @@ class RequestModel(BaseModel):
 
 
 class UserCreate(RequestModel):
+    # Any letter case registers; the email is stored (and logged in with) in lower case.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "Ada@Example.com", "username": "ada", "password": "correct horse battery"}]
+        }
+    )
+
     email: Email
     username: Username
     password: Password
@@ -99,7 +106,9 @@ class UserCreate(RequestModel):
 
 class UserLogin(RequestModel):
     email: Email
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    password: Annotated[
+        str, StringConstraints(min_length=1, max_length=1024), Field(examples=["correct horse battery"])
+    ]
 
 
 class UserPublic(BaseModel):
@@ -126,6 +135,8 @@ class PromptCreate(RequestModel):
 
 
 class PromptUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"response": "1. ... 2. ... 3. ..."}]})
+
     content: Content | SkipJsonSchema[None] = None  # may be left out, never null (documented so)
     response: ModelResponse | None = Field(default=None, description="Send null to clear the response.")
 

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import BEARER_AUTH, CallerId, PromptId, create_app, error_responses
 from shared.repositories import PromptRepository
 
 logger = Logger()
@@ -20,7 +20,7 @@ app = create_app()
     security=BEARER_AUTH,
     responses=error_responses(401, 404, 503, success=204),
 )
-def delete_prompt(prompt_id: str, user_id: CallerId) -> Response[None]:
+def delete_prompt(prompt_id: PromptId, user_id: CallerId) -> Response[None]:
     """Delete a prompt. Another user's prompt is a 404, exactly like a missing one."""
     PromptRepository().delete(user_id, prompt_id)
     return Response(status_code=204)

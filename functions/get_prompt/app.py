@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import BEARER_AUTH, CallerId, PromptId, create_app, error_responses
 from shared.models import PromptPublic
 from shared.repositories import PromptRepository
 
@@ -19,7 +19,7 @@ app = create_app()
     security=BEARER_AUTH,
     responses=error_responses(401, 404, 503),
 )
-def get_prompt(prompt_id: str, user_id: CallerId) -> PromptPublic:
+def get_prompt(prompt_id: PromptId, user_id: CallerId) -> PromptPublic:
     """Read one prompt. Another user's prompt is a 404, exactly like a missing one."""
     return PromptRepository().get(user_id, prompt_id)
 

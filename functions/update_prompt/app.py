@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import BEARER_AUTH, CallerId, PromptId, create_app, error_responses
 from shared.models import PromptPublic, PromptUpdate
 from shared.repositories import PromptRepository
 
@@ -19,7 +19,7 @@ app = create_app()
     security=BEARER_AUTH,
     responses=error_responses(401, 404, 503),
 )
-def update_prompt(prompt_id: str, update: PromptUpdate, user_id: CallerId) -> PromptPublic:
+def update_prompt(prompt_id: PromptId, update: PromptUpdate, user_id: CallerId) -> PromptPublic:
     """Update a prompt's content and/or response; `updated_at` moves. Only fields sent change."""
     return PromptRepository().update(user_id, prompt_id, update.fields_to_set())
 
