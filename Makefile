@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi docs-check clean sam-install build deploy
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ bench: install
 # The OpenAPI document, generated from the functions' routes and models (tests check it is current).
 openapi: install
 	$(BIN)/python -m local_api.openapi
+
+# events/*.json (for tests and `sam local invoke -e`), generated from the template and the OpenAPI
+# document by the local API's event builder (tests check they are current).
+events: openapi
+	$(BIN)/python -m local_api.fixtures
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install

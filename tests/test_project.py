@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from local_api.fixtures import build
+from local_api.openapi import DOCUMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 EVENTS_DIR = ROOT / "events"
@@ -126,6 +129,15 @@ def test_no_event_fixture_is_unused_by_the_template() -> None:
     orphans = [path.name for path in EVENTS_DIR.glob("*.json") if fixture_folder(path) is None]
 
     assert orphans == []
+
+
+def test_committed_event_fixtures_are_the_generated_ones() -> None:
+    generated = build(ROOT / "template.yaml", ROOT / DOCUMENT)
+
+    assert {fixture_folder(fixture.path) for fixture in generated} == set(FOLDERS.values())
+    for fixture in generated:
+        committed = fixture.path.read_text(encoding="utf-8") if fixture.path.exists() else None
+        assert committed == fixture.render(), f"{fixture.path.name} is out of date: run `make events`"
 
 
 def test_fixture_names_map_variants_to_their_function() -> None:

@@ -40,7 +40,8 @@ def test_authorizer_allows_the_whole_api_with_user_in_context() -> None:
     (statement,) = policy["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "execute-api:Invoke"
-    assert statement["Resource"] == ["arn:aws:execute-api:us-east-1:123456789012:abc123/Prod/*/*"]
+    stage_arn = "/".join(load_event("authorizer")["methodArn"].split("/")[:2])  # arn:...:{api id}/{stage}
+    assert statement["Resource"] == [f"{stage_arn}/*/*"]
 
 
 def test_authorizer_fixture_placeholder_token_is_refused() -> None:
