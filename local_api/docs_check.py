@@ -47,7 +47,7 @@ CHROMIUM_FLAGS = (
 RENDER_BUDGET_MS = 10_000  # virtual time for Swagger UI to fetch the document and render it
 BROWSER_TIMEOUT_S = 60.0
 Operation = tuple[str, str]  # ("GET", "/api/me")
-TRY_ME_OPERATION = "operations-auth-me_api_me_get"  # Swagger UI's id: operations-<tag>-<operationId>
+TRY_ME_OPERATION = "operations-auth-getMe"  # Swagger UI's id: operations-<tag>-<operationId>
 
 # Runs in the page: Authorize with the token, then "Try it out" on GET /api/me, as a user would click.
 AUTHORIZE_AND_TRY_ME = """(async () => {
