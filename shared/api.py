@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -24,7 +25,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from shared.config import get_settings
-from shared.errors import ApiError, Unauthorized
+from shared.errors import ApiError, TooManyRequests, Unauthorized
 from shared.models import ErrorDetail
 
 logger = Logger(child=True)
@@ -68,7 +69,11 @@ def _has_non_json_body(event: BaseProxyEvent) -> bool:
 def _register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ApiError)
     def api_error(e: ApiError) -> Response[Any]:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(e, Unauthorized) else None
+        headers: dict[str, str] | None = None
+        if isinstance(e, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(e, TooManyRequests):
+            headers = {"Retry-After": str(e.retry_after)}
         return detail_response(e.status_code, e.detail, headers)
 
     @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
@@ -109,10 +114,12 @@ def _internal_error() -> Response[Any]:
 
 
 _ERROR_DESCRIPTIONS = {
+    400: "The request cannot be done as asked (a wrong current password, a new password equal to the old).",
     401: "Missing, invalid or expired bearer token, or wrong credentials.",
     403: "The account is inactive.",
     404: "Not found, or not the caller's.",
     409: "Conflicts with existing data.",
+    429: "Too many failed logins for this email; wait the `Retry-After` header's seconds.",
     503: "The database cannot be reached.",
 }
 
@@ -194,3 +201,23 @@ def caller_id(request: Request) -> str:
 
 
 CallerId = Annotated[str, Depends(caller_id)]
+
+
+def caller_session(request: Request) -> str:
+    """The session id the authorizer put in the request context (the access token's ``sid``)."""
+    event = cast(APIGatewayProxyEvent, request.resolved_event)
+    session_id = event.request_context.authorizer.get("sid")
+    if not session_id:
+        raise Unauthorized()
+    return str(session_id)
+
+
+CallerSession = Annotated[str, Depends(caller_session)]
+
+
+def no_store(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Route middleware for responses that carry a token: no cache may keep them (RFC 6749, 5.1)."""
+    response = next_middleware(app)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response

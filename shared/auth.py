@@ -1,16 +1,24 @@
-"""The authentication flows: register, log in, and turn a bearer token into a user."""
+"""The authentication flows: register, log in (throttled), refresh, log out."""
 
 from __future__ import annotations
 
-import jwt
+from datetime import timedelta
+
+from aws_lambda_powertools import Logger
 
 from shared.config import get_settings, jwt_secret
-from shared.errors import Forbidden, Unauthorized
-from shared.models import Token, UserCreate, UserLogin, UserPublic
-from shared.repositories import UserRepository
-from shared.security import create_access_token, decode_access_token, hash_password, verify_password
+from shared.errors import Forbidden, TooManyRequests, Unauthorized
+from shared.models import Token, TokenRefresh, UserCreate, UserLogin, UserPublic
+from shared.repositories import LoginAttemptRepository, UserRepository, seconds_until
+from shared.security import hash_password, needs_rehash, verify_password
+from shared.sessions import NewSession, SessionRepository, session_is_valid
+from shared.tokens import create_access_token
+
+logger = Logger(child=True)
 
 INVALID_CREDENTIALS = "Incorrect email or password"
+INVALID_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 - a message, not a secret
+TOO_MANY_LOGINS = "Too many failed logins; try again later"
 
 
 def register_user(data: UserCreate) -> UserPublic:
@@ -19,43 +27,73 @@ def register_user(data: UserCreate) -> UserPublic:
     return UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
 
 
-def issue_token(data: UserLogin) -> Token:
-    """A bearer token for valid credentials; the same 401 for an unknown email or a wrong password."""
+def token_pair(session: NewSession) -> Token:
+    """The access token and refresh token of a session just started or rotated."""
     settings = get_settings()
-    user = UserRepository().get_by_email(data.email)
-    hashed = user.hashed_password if user else None
-    if not verify_password(data.password, hashed, rounds=settings.bcrypt_rounds) or user is None:
-        raise Unauthorized(INVALID_CREDENTIALS)
-    if not user.is_active:
-        raise Forbidden("Inactive user")
-    token = create_access_token(
-        subject=user.id,
+    access_token = create_access_token(
+        subject=session.user_id,
+        session_id=session.session_id,
         secret=jwt_secret(),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         expires_minutes=settings.jwt_expire_minutes,
     )
-    return Token(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
+    return Token(
+        access_token=access_token,
+        expires_in=settings.jwt_expire_minutes * 60,
+        refresh_token=session.refresh_token,
+        refresh_expires_in=settings.refresh_expire_days * 24 * 60 * 60,
+    )
 
 
-def bearer_token(authorization: str | None) -> str:
-    """The token of an ``Authorization: Bearer <token>`` header value."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Not authenticated")
-    return token.strip()
+def issue_token(data: UserLogin) -> Token:
+    """A token pair of a new session for valid credentials.
 
-
-def user_from_token(token: str) -> UserPublic:
-    """The active user a valid token names; Unauthorized for any bad token or gone user."""
+    Each attempt is counted before the password is checked (one atomic increment), so concurrent
+    wrong guesses cannot get more than LOGIN_MAX_FAILURES answers; past that every attempt for the
+    email is a 429 until its window ends, whoever the email belongs to and whatever the password.
+    An unknown email and a wrong password get the same 401. A login that proves the password clears
+    the count, and re-hashes a password stored at another bcrypt cost than BCRYPT_ROUNDS.
+    """
     settings = get_settings()
-    try:
-        claims = decode_access_token(
-            token, secret=jwt_secret(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
-    except jwt.InvalidTokenError as e:
-        raise Unauthorized() from e
-    user = UserRepository().get(str(claims["sub"]))
-    if user is None or not user.is_active:
-        raise Unauthorized()
-    return user
+    attempts = LoginAttemptRepository()
+    count, window_ends = attempts.reserve(data.email, window=timedelta(minutes=settings.login_window_minutes))
+    if count > settings.login_max_failures:
+        raise TooManyRequests(TOO_MANY_LOGINS, retry_after=seconds_until(window_ends))
+    users = UserRepository()
+    user = users.get_by_email(data.email)
+    hashed = user.hashed_password if user else None
+    if not verify_password(data.password, hashed, rounds=settings.bcrypt_rounds) or user is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    attempts.clear(data.email)
+    if not user.is_active:
+        raise Forbidden("Inactive user")
+    if needs_rehash(user.hashed_password, rounds=settings.bcrypt_rounds):
+        new_hash = hash_password(data.password, rounds=settings.bcrypt_rounds)
+        users.replace_password(user.id, old_hash=user.hashed_password, new_hash=new_hash)
+    return token_pair(SessionRepository().start(user.id))
+
+
+def refresh_token_pair(data: TokenRefresh) -> Token:
+    """Spend a refresh token for a new pair of the same session (rotation, RFC 9700 4.14.2).
+
+    A refresh token that its session already spent ends that session: someone else has had it.
+    That includes the loser of two concurrent refreshes with one token, which is the strict
+    reading of the RFC. Unknown, expired, spent and ended tokens all get the same 401.
+    """
+    sessions = SessionRepository()
+    rotated = sessions.rotate(data.refresh_token)
+    if rotated is None:
+        if sessions.end_if_spent(data.refresh_token):
+            logger.warning("A spent refresh token was presented again; its session ended")
+        raise Unauthorized(INVALID_REFRESH_TOKEN)
+    new_session, session = rotated
+    if not session_is_valid(session, sessions.owner(new_session.user_id)):
+        sessions.end(new_session.session_id, reason="revoked")
+        raise Unauthorized(INVALID_REFRESH_TOKEN)
+    return token_pair(new_session)
+
+
+def end_session(user_id: str, session_id: str) -> None:
+    """Log out: end the caller's session (nothing happens when it has already ended)."""
+    SessionRepository().end(session_id, reason="logout", user_id=user_id)

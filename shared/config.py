@@ -55,6 +55,9 @@ class Settings:
     bcrypt_rounds: int
     cors_allow_origins: tuple[str, ...]
     secrets_max_age: int
+    refresh_expire_days: int
+    login_max_failures: int
+    login_window_minutes: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -74,6 +77,9 @@ class Settings:
             bcrypt_rounds=_int(environ, "BCRYPT_ROUNDS", 12, low=4, high=31),
             cors_allow_origins=origins or ("*",),
             secrets_max_age=_int(environ, "SECRETS_MAX_AGE", 300, low=0, high=86400),
+            refresh_expire_days=_int(environ, "REFRESH_EXPIRE_DAYS", 30, low=1, high=365),
+            login_max_failures=_int(environ, "LOGIN_MAX_FAILURES", 5, low=1, high=100),
+            login_window_minutes=_int(environ, "LOGIN_WINDOW_MINUTES", 15, low=1, high=24 * 60),
         )
         settings._check()
         return settings

@@ -107,6 +107,11 @@ def ensure_indexes(db: Database[Document]) -> None:
         name="user_newest_first",
     )
     db.status_checks.create_index([("timestamp", DESCENDING), ("_id", DESCENDING)], name="newest_first")
+    db.sessions.create_index([("refresh_hash", ASCENDING)], unique=True, name="refresh_hash_unique")
+    db.sessions.create_index([("spent_hashes", ASCENDING)], name="spent_hashes")  # multikey
+    db.sessions.create_index([("user_id", ASCENDING)], name="user")
+    db.sessions.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires")
+    db.login_attempts.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires")
 
 
 def get_database() -> Database[Document]:

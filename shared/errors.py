@@ -67,6 +67,17 @@ class InvalidInput(ApiError):
         super().__init__([{"loc": list(loc), "msg": msg, "type": type}])
 
 
+class TooManyRequests(ApiError):
+    """Raised when a client must wait before trying again (a throttled login); carries how long."""
+
+    status_code = 429
+    default_detail = "Too many requests"
+
+    def __init__(self, detail: Any = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(ApiError):
     """Raised when a dependency (the database) cannot be reached in time."""
 

@@ -59,8 +59,14 @@ Password = Annotated[
     str,
     StringConstraints(min_length=8, max_length=BCRYPT_MAX_BYTES),
     AfterValidator(_password_fits_bcrypt),
-    Field(description="8 characters to 72 bytes in UTF-8.", examples=["correct horse battery"]),
+    Field(description="8 characters to 72 bytes in UTF-8.", examples=["correct horse battery"], repr=False),
 ]
+GivenPassword = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1024),
+    Field(description="The account's password.", examples=["correct horse battery"], repr=False),
+]
+"""A password the client gives to prove who they are (checked against the hash, never stored)."""
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
@@ -106,8 +112,41 @@ class UserCreate(RequestModel):
 
 class UserLogin(RequestModel):
     email: Email
-    password: Annotated[
-        str, StringConstraints(min_length=1, max_length=1024), Field(examples=["correct horse battery"])
+    password: GivenPassword
+
+
+class UserUpdate(RequestModel):
+    """Only the username can change here; any other field (email, password, is_active...) is a 422."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ada lovelace"}]})
+
+    username: Username
+
+
+class PasswordChange(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"current_password": "correct horse battery", "new_password": "battery staple horse"}]
+        }
+    )
+
+    current_password: GivenPassword
+    new_password: Password
+
+
+class AccountDeletion(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"password": "correct horse battery"}]})
+
+    password: GivenPassword
+
+
+class TokenRefresh(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"refresh_token": "3q2-7wEXAMPLEr4nd0m-t0k3n"}]})
+
+    refresh_token: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=512),
+        Field(description="The `refresh_token` of the last login or refresh.", repr=False),
     ]
 
 
@@ -124,9 +163,15 @@ class UserInDB(UserPublic):
 
 
 class Token(BaseModel):
-    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    """An access token and the refresh token of its session."""
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.", repr=False)
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name, not a secret
-    expires_in: int = Field(description="Lifetime of the token in seconds.", examples=[3600])
+    expires_in: int = Field(description="Lifetime of the access token in seconds.", examples=[3600])
+    refresh_token: str = Field(
+        description="Single use: `POST /api/token/refresh` spends it for a new pair.", repr=False
+    )
+    refresh_expires_in: int = Field(description="Lifetime of the refresh token in seconds.", examples=[2592000])
 
 
 class PromptCreate(RequestModel):

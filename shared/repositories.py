@@ -1,4 +1,4 @@
-"""Data access for users, prompts and status checks.
+"""Data access for users, prompts, status checks and login attempts (sessions: ``shared.sessions``).
 
 Documents keep the UUID in ``_id``; models expose it as ``id``. Every method is wrapped in
 ``shared.db.translated``, which turns "cannot reach the database" driver errors into
@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
-import time
-import uuid
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -23,7 +21,8 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from shared.db import Document, get_database, translated
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from shared.ids import new_id, utcnow
 from shared.models import (
     Page,
     PromptCreate,
@@ -37,35 +36,6 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
-
-
-def utcnow() -> datetime:
-    """Now, truncated to the millisecond that BSON dates keep."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
-
-
-_last_ms = 0
-_sequence = 0
-
-
-def new_id() -> str:
-    """A UUIDv7 (RFC 9562): time-ordered, so ids made by one container sort in creation order.
-
-    Within one millisecond the 12-bit ``rand_a`` field counts up; that ordering is what
-    breaks ties between items with equal timestamps in a page.
-    """
-    global _last_ms, _sequence
-    now_ms = time.time_ns() // 1_000_000
-    if now_ms > _last_ms:
-        _last_ms, _sequence = now_ms, 0
-    elif _sequence < 0xFFF:
-        _sequence += 1
-    else:
-        _last_ms, _sequence = _last_ms + 1, 0
-    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-    value = (_last_ms << 80) | (0x7 << 76) | (_sequence << 64) | (0b10 << 62) | rand_b
-    return str(uuid.UUID(int=value))
 
 
 def _to_model(model: type[ModelT], doc: Document) -> ModelT:
@@ -143,6 +113,53 @@ class UserRepository:
         doc = self.collection.find_one({"_id": user_id}, {"hashed_password": False})
         return None if doc is None else _to_model(UserPublic, doc)
 
+    @translated
+    def get_with_hash(self, user_id: str) -> UserInDB | None:
+        """The user with their password hash, to check a password they give again."""
+        doc = self.collection.find_one({"_id": user_id})
+        return None if doc is None else _to_model(UserInDB, doc)
+
+    @translated
+    def is_active(self, user_id: str) -> bool:
+        """Whether the user still exists and is active."""
+        return self.collection.count_documents({"_id": user_id, "is_active": True}, limit=1) > 0
+
+    @translated
+    def update_username(self, user_id: str, username: str) -> UserPublic | None:
+        doc = self.collection.find_one_and_update(
+            {"_id": user_id},
+            {"$set": {"username": username}},
+            projection={"hashed_password": False},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else _to_model(UserPublic, doc)
+
+    @translated
+    def replace_password(
+        self, user_id: str, *, old_hash: str, new_hash: str, sessions_valid_after: datetime | None = None
+    ) -> bool:
+        """Store ``new_hash`` if the stored hash is still ``old_hash`` (so of two concurrent changes one
+        wins); with ``sessions_valid_after``, every session started before that moment ends in the same
+        write. False when the hash had already changed (or the user is gone)."""
+        changes: dict[str, Any] = {"hashed_password": new_hash}
+        if sessions_valid_after is not None:
+            changes["sessions_valid_after"] = sessions_valid_after
+        result = self.collection.update_one({"_id": user_id, "hashed_password": old_hash}, {"$set": changes})
+        return result.modified_count == 1
+
+    @translated
+    def deactivate(self, user_id: str, *, sessions_valid_after: datetime) -> bool:
+        """Mark the user inactive and end every session they started before ``sessions_valid_after``."""
+        result = self.collection.update_one(
+            {"_id": user_id}, {"$set": {"is_active": False, "sessions_valid_after": sessions_valid_after}}
+        )
+        return result.matched_count == 1
+
+    @translated
+    def delete(self, user_id: str) -> None:
+        """Remove the user; their email can register again at once."""
+        self.collection.delete_one({"_id": user_id})
+
 
 class PromptRepository:
     """Every method is scoped to one owner: another user's prompt is simply not found."""
@@ -191,6 +208,11 @@ class PromptRepository:
         if self.collection.delete_one({"_id": prompt_id, "user_id": user_id}).deleted_count == 0:
             raise NotFound("Prompt not found")
 
+    @translated
+    def delete_all(self, user_id: str) -> int:
+        """Remove every prompt of the user; the number removed."""
+        return self.collection.delete_many({"user_id": user_id}).deleted_count
+
 
 class StatusCheckRepository:
     def __init__(self) -> None:
@@ -207,3 +229,55 @@ class StatusCheckRepository:
         return _paginate(
             self.collection, {}, time_field="timestamp", limit=limit, cursor=cursor, model=StatusCheckPublic
         )
+
+
+class LoginAttemptRepository:
+    """Failed-login counts per (normalised) email, each in a window that ends at ``expires_at``.
+
+    A TTL index removes a document once its window has passed; until the TTL monitor runs (about
+    once a minute) an expired document is treated as absent.
+    """
+
+    _MAX_TRIES = 5
+
+    def __init__(self) -> None:
+        self.collection = get_database().login_attempts
+
+    @translated
+    def reserve(self, email: str, *, window: timedelta, now: datetime | None = None) -> tuple[int, datetime]:
+        """Count one more attempt for ``email``, atomically: the count including this one, and when the
+        window ends. Done before the password is checked, so concurrent attempts each get their own number."""
+        now = now or utcnow()
+        for _ in range(self._MAX_TRIES):
+            doc = self.collection.find_one_and_update(
+                {"_id": email, "expires_at": {"$gt": now}},
+                {"$inc": {"count": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                return int(doc["count"]), _as_utc(doc["expires_at"])
+            fresh = {"count": 1, "expires_at": now + window}
+            try:
+                self.collection.insert_one({"_id": email, **fresh})
+                return 1, now + window
+            except DuplicateKeyError:
+                # A concurrent first attempt (then the $inc above wins next time round), or an expired
+                # window the TTL monitor has not removed yet: start a new window in its place.
+                replaced = self.collection.replace_one({"_id": email, "expires_at": {"$lte": now}}, fresh)
+                if replaced.modified_count == 1:
+                    return 1, now + window
+        raise ServiceUnavailable("Too much contention on login attempts")
+
+    @translated
+    def clear(self, email: str) -> None:
+        """Forget the attempts of ``email`` (after a login that proved the password)."""
+        self.collection.delete_one({"_id": email})
+
+
+def seconds_until(when: datetime, *, now: datetime | None = None) -> int:
+    """Whole seconds (rounded up, at least 1) from ``now`` until ``when``: a ``Retry-After`` value."""
+    return max(1, math.ceil((when - (now or utcnow())).total_seconds()))
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

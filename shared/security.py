@@ -1,18 +1,15 @@
-"""Password hashing (bcrypt) and access tokens (JWT, HS256 only)."""
+"""Password hashing (bcrypt). Tokens are in ``shared.tokens``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
 from functools import cache
-from typing import Any
 
 import bcrypt
-import jwt
 
 from shared.models import BCRYPT_MAX_BYTES
 
-ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud"]
+_COST = re.compile(r"^\$2[abxy]?\$(\d{2})\$")
 
 
 def hash_password(password: str, *, rounds: int) -> str:
@@ -38,29 +35,12 @@ def verify_password(password: str, hashed: str | None, *, rounds: int) -> bool:
     return bcrypt.checkpw(encoded, hashed.encode())
 
 
-def create_access_token(
-    *, subject: str, secret: str, issuer: str, audience: str, expires_minutes: int, now: datetime | None = None
-) -> str:
-    """A signed token for ``subject`` (the user id), valid for ``expires_minutes``."""
-    issued = now or datetime.now(UTC)
-    claims = {
-        "sub": subject,
-        "iat": issued,
-        "exp": issued + timedelta(minutes=expires_minutes),
-        "iss": issuer,
-        "aud": audience,
-    }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+def hash_cost(hashed: str) -> int | None:
+    """The bcrypt cost of ``hashed`` (the ``NN`` of ``$2b$NN$...``), None if it is not a bcrypt hash."""
+    match = _COST.match(hashed)
+    return int(match.group(1)) if match else None
 
 
-def decode_access_token(token: str, *, secret: str, issuer: str, audience: str) -> dict[str, Any]:
-    """The claims of a valid token; raises ``jwt.InvalidTokenError`` for any invalid one."""
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        secret,
-        algorithms=[ALGORITHM],
-        issuer=issuer,
-        audience=audience,
-        options={"require": REQUIRED_CLAIMS},
-    )
-    return claims
+def needs_rehash(hashed: str, *, rounds: int) -> bool:
+    """Whether ``hashed`` was made at another cost than ``rounds`` (so a login should re-hash it)."""
+    return hash_cost(hashed) != rounds

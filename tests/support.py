@@ -59,10 +59,12 @@ def api_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     user_id: str | None = _UNSET,
+    sid: str | None = None,
 ) -> dict[str, Any]:
     """The fixture of ``route`` with the given changes, kept as consistent as API Gateway's.
 
-    ``user_id`` sets what the authorizer put in the request context (None removes it).
+    ``user_id`` (and ``sid``, the session) set what the authorizer put in the request context
+    (``user_id=None`` removes it).
     """
     event = copy.deepcopy(load_event(route))
     if body is not _UNSET:
@@ -86,6 +88,8 @@ def api_event(
         event["requestContext"].pop("authorizer", None)
     elif user_id is not _UNSET:
         event["requestContext"]["authorizer"] = {"principalId": user_id, "user_id": user_id}
+    if sid is not None:
+        event["requestContext"]["authorizer"]["sid"] = sid
     event["requestContext"]["requestId"] = str(uuid.uuid4())
     return event
 
@@ -152,14 +156,52 @@ def register(email: str = "ada@example.com", *, username: str = "ada", password:
     return user
 
 
-def login(email: str = "ada@example.com", *, password: str = PASSWORD) -> str:
+def login_pair(email: str = "ada@example.com", *, password: str = PASSWORD) -> dict[str, Any]:
+    """The body of a successful login: access and refresh token of a new session."""
     result = invoke("login", body={"email": email, "password": password})
     assert result.status == 200, result.body
-    token: str = result.body["access_token"]
+    pair: dict[str, Any] = result.body
+    return pair
+
+
+def login(email: str = "ada@example.com", *, password: str = PASSWORD) -> str:
+    token: str = login_pair(email, password=password)["access_token"]
     return token
 
 
+def context_of(access_token: str) -> dict[str, Any]:
+    """The authorizer's context for ``access_token`` (what API Gateway passes a function)."""
+    context: dict[str, Any] = authorize(access_token)["context"]
+    return context
+
+
+_FIXTURE_USER_HASH = (
+    "$2b$04$7mPeXqN3Fps1TEuvZISZUek333a5TyNgvwTzTTmi5hG1gQ.NXzsFy"  # bcrypt of a password no test sends
+)
+
+
+def ensure_user(user_id: str) -> None:
+    """A stored active user with this id (fixtures name a user the tests did not register)."""
+    from shared.db import get_database
+    from shared.ids import utcnow
+
+    get_database().users.update_one(
+        {"_id": user_id},
+        {
+            "$setOnInsert": {
+                "email": f"{user_id}@example.com",
+                "username": "fixture",
+                "hashed_password": _FIXTURE_USER_HASH,
+                "created_at": utcnow(),
+                "is_active": True,
+            }
+        },
+        upsert=True,
+    )
+
+
 def create_prompt(user_id: str, content: str = "Write a haiku about Lambda.", **extra: Any) -> dict[str, Any]:
+    ensure_user(user_id)
     result = invoke("create_prompt", body={"content": content, **extra}, user_id=user_id)
     assert result.status == 201, result.body
     prompt: dict[str, Any] = result.body

@@ -4,9 +4,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.accounts import create_owned_prompt
 from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
 from shared.models import PromptCreate, PromptPublic
-from shared.repositories import PromptRepository
 
 logger = Logger()
 app = create_app()
@@ -22,7 +22,7 @@ app = create_app()
 )
 def create_prompt(prompt: PromptCreate, user_id: CallerId) -> PromptPublic:
     """Create a prompt, with an optional model response, owned by the caller."""
-    return PromptRepository().create(user_id, prompt)
+    return create_owned_prompt(user_id, prompt)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

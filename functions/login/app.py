@@ -1,10 +1,10 @@
-"""POST /api/login: exchange email and password for a bearer token."""
+"""POST /api/login: exchange email and password for a token pair of a new session."""
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses
+from shared.api import create_app, error_responses, no_store
 from shared.auth import issue_token
 from shared.models import Token, UserLogin
 
@@ -12,12 +12,19 @@ logger = Logger()
 app = create_app()
 
 
-@app.post("/api/login", operation_id="login", tags=["auth"], responses=error_responses(401, 403, 503))
+@app.post(
+    "/api/login",
+    operation_id="login",
+    tags=["auth"],
+    responses=error_responses(401, 403, 429, 503),
+    middlewares=[no_store],
+)
 def login(credentials: UserLogin) -> Token:
     """Log in.
 
-    Returns a bearer token. An unknown email and a wrong password get the same 401;
-    an inactive account gets 403.
+    Starts a session: returns a bearer access token and a single-use refresh token. An unknown
+    email and a wrong password get the same 401; an inactive account gets 403. After too many
+    failed logins for one email, every login for it is a 429 until the window passes.
     """
     return issue_token(credentials)
 

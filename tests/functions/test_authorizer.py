@@ -3,19 +3,31 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
 
+from shared import sessions
 from shared.db import get_database
-from shared.security import create_access_token
-from tests.support import TEST_JWT_SECRET, authorize, load_event, login, register
+from shared.tokens import create_access_token
+from tests.support import TEST_JWT_SECRET, authorize, load_event, login, login_pair, register
+
+
+def _session_of(token: str) -> str:
+    sid: str = jwt.decode(token, options={"verify_signature": False})["sid"]
+    return sid
 
 
 def _token(subject: str, *, secret: str = TEST_JWT_SECRET, **claims_changes: object) -> str:
+    """A token for ``subject`` in a live session of theirs (a fresh login's), with claims changed."""
     now = datetime.now(UTC)
+    user = get_database().users.find_one({"_id": subject})
+    sid = _session_of(login(user["email"])) if user else "no-session"
     claims = {
         "sub": subject,
+        "sid": sid,
+        "jti": "0" * 32,
         "iat": now,
         "exp": now + timedelta(minutes=5),
         "iss": "prompt-api",
@@ -33,10 +45,17 @@ def _refused(token: str | None = None, *, header: str | None = None) -> None:
 def test_authorizer_allows_the_whole_api_with_user_in_context() -> None:
     user = register()
 
-    policy = authorize(login())
+    token = login()
+
+    policy = authorize(token)
 
     assert policy["principalId"] == user["id"]
-    assert policy["context"] == {"user_id": user["id"], "email": user["email"], "username": user["username"]}
+    assert policy["context"] == {
+        "user_id": user["id"],
+        "email": user["email"],
+        "username": user["username"],
+        "sid": _session_of(token),
+    }
     (statement,) = policy["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "execute-api:Invoke"
@@ -75,7 +94,13 @@ def test_authorizer_refuses_alg_none_token() -> None:
     _refused(f"{header.decode()}.{payload.decode()}.")
 
 
-@pytest.mark.parametrize("missing", ["exp", "iat", "iss", "aud"])
+def test_authorizer_accepts_a_token_built_here_for_a_live_session() -> None:
+    user = register()
+
+    assert authorize(_token(user["id"]))["principalId"] == user["id"]
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "iss", "aud", "sid", "jti"])
 def test_authorizer_refuses_token_missing_a_required_claim(missing: str) -> None:
     user = register()
     _refused(_token(user["id"], **{missing: None}))
@@ -103,10 +128,111 @@ def test_authorizer_refuses_token_of_an_inactive_user() -> None:
     _refused(token)
 
 
-def test_authorizer_accepts_token_made_by_shared_security() -> None:
+def test_authorizer_accepts_token_made_by_shared_tokens_for_a_live_session() -> None:
     user = register()
     token = create_access_token(
-        subject=user["id"], secret=TEST_JWT_SECRET, issuer="prompt-api", audience="prompt-api", expires_minutes=1
+        subject=user["id"],
+        session_id=_session_of(login()),
+        secret=TEST_JWT_SECRET,
+        issuer="prompt-api",
+        audience="prompt-api",
+        expires_minutes=1,
     )
 
     assert authorize(token)["principalId"] == user["id"]
+
+
+def test_authorizer_refuses_token_of_an_unknown_session() -> None:
+    user = register()
+    _refused(_token(user["id"], sid="0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10"))
+
+
+def test_authorizer_refuses_token_of_an_ended_session() -> None:
+    register()
+    token = login()
+    get_database().sessions.update_one({"_id": _session_of(token)}, {"$set": {"ended_at": datetime.now(UTC)}})
+
+    _refused(token)
+
+
+def test_authorizer_refuses_token_of_an_expired_session() -> None:
+    register()
+    token = login()
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    get_database().sessions.update_one({"_id": _session_of(token)}, {"$set": {"expires_at": past}})
+
+    _refused(token)
+
+
+def test_authorizer_refuses_token_naming_another_users_session() -> None:
+    ada, bob = register("ada@example.com"), register("bob@example.com", username="bob")
+    bobs_session = _session_of(login("bob@example.com"))
+
+    _refused(_token(ada["id"], sid=bobs_session))
+    assert authorize(_token(bob["id"], sid=bobs_session))["principalId"] == bob["id"]
+
+
+def test_authorizer_refuses_session_created_before_the_users_sessions_valid_after() -> None:
+    user = register()
+    token = login()
+    session = get_database().sessions.find_one({"_id": _session_of(token)})
+    valid_after = session["created_at"] + timedelta(milliseconds=1)
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"sessions_valid_after": valid_after}})
+
+    _refused(token)
+
+
+def test_authorizer_accepts_session_created_at_the_users_sessions_valid_after() -> None:
+    user = register()
+    token = login()
+    session = get_database().sessions.find_one({"_id": _session_of(token)})
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"sessions_valid_after": session["created_at"]}})
+
+    assert authorize(token)["principalId"] == user["id"]
+
+
+def test_authorizer_refuses_inactive_user_even_with_a_live_session() -> None:
+    user = register()
+    pair = login_pair()
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"is_active": False}})
+
+    assert get_database().sessions.find_one({"_id": _session_of(pair["access_token"])})["ended_at"] is None
+    _refused(pair["access_token"])
+
+
+class _RecordingDatabase:
+    """A database whose collections note each operation called on them (``"sessions.aggregate"``)."""
+
+    def __init__(self, database: Any, calls: list[str]) -> None:
+        self._database, self._calls = database, calls
+
+    def __getattr__(self, collection: str) -> Any:
+        return _RecordingCollection(self._database[collection], collection, self._calls)
+
+    __getitem__ = __getattr__
+
+
+class _RecordingCollection:
+    def __init__(self, collection: Any, name: str, calls: list[str]) -> None:
+        self._collection, self._name, self._calls = collection, name, calls
+
+    def __getattr__(self, method: str) -> Any:
+        real = getattr(self._collection, method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls.append(f"{self._name}.{method}")
+            return real(*args, **kwargs)
+
+        return call
+
+
+def test_authorizer_makes_one_database_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    register()
+    token = login()
+    calls: list[str] = []
+    database = sessions.get_database()
+    monkeypatch.setattr(sessions, "get_database", lambda: _RecordingDatabase(database, calls))
+
+    authorize(token)
+
+    assert calls == ["sessions.aggregate"]

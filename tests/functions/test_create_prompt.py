@@ -4,12 +4,13 @@ import pytest
 
 from shared.db import get_database
 from shared.models import MAX_CONTENT_CHARS
-from tests.support import api_event, invoke, load_event, register
+from tests.support import api_event, ensure_user, invoke, load_event, register
 
 
 def test_create_prompt_fixture_stores_prompt_for_the_caller() -> None:
     event = load_event("create_prompt")
     user_id = event["requestContext"]["authorizer"]["user_id"]
+    ensure_user(user_id)
 
     result = invoke("create_prompt", event)
 

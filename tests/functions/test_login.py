@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 import jwt
 import pytest
 
@@ -13,15 +16,25 @@ def test_login_fixture_returns_bearer_token_for_the_user() -> None:
     result = invoke("login", load_event("login"))
 
     assert result.status == 200
-    assert set(result.body) == {"access_token", "token_type", "expires_in"}
+    assert set(result.body) == {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in"}
     assert result.body["token_type"] == "bearer"
     assert result.body["expires_in"] == 3600
+    assert result.body["refresh_expires_in"] == 30 * 24 * 3600
+    assert result.headers["Cache-Control"] == "no-store"
+    assert result.headers["Pragma"] == "no-cache"
     claims = jwt.decode(
         result.body["access_token"], TEST_JWT_SECRET, algorithms=["HS256"], audience="prompt-api", issuer="prompt-api"
     )
     assert claims["sub"] == user["id"]
     assert claims["exp"] - claims["iat"] == 3600
     assert jwt.get_unverified_header(result.body["access_token"])["alg"] == "HS256"
+    session = get_database().sessions.find_one({"_id": claims["sid"]})
+    assert session is not None
+    assert session["user_id"] == user["id"]
+    assert session["ended_at"] is None
+    assert session["refresh_hash"] == hashlib.sha256(result.body["refresh_token"].encode()).hexdigest()
+    assert session["spent_hashes"] == []
+    assert session["expires_at"] - session["created_at"] == timedelta(days=30)
 
 
 def test_login_email_is_case_insensitive() -> None:

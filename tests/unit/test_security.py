@@ -1,18 +1,35 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
 import jwt
 import pytest
 
-from shared.security import ALGORITHM, create_access_token, decode_access_token, hash_password, verify_password
+from shared.security import hash_cost, hash_password, needs_rehash, verify_password
+from shared.tokens import (
+    ALGORITHM,
+    create_access_token,
+    decode_access_token,
+    hash_refresh_token,
+    new_refresh_token,
+)
 
 SECRET = "unit-test-secret-0123456789-0123456789"
 
 
 def _token(**changes: object) -> str:
-    kwargs = {"subject": "user-1", "secret": SECRET, "issuer": "iss", "audience": "aud", "expires_minutes": 5}
+    kwargs = {
+        "subject": "user-1",
+        "session_id": "session-1",
+        "secret": SECRET,
+        "issuer": "iss",
+        "audience": "aud",
+        "expires_minutes": 5,
+    }
     return create_access_token(**{**kwargs, **changes})  # type: ignore[arg-type]
 
 
@@ -52,8 +69,10 @@ def test_token_round_trip_has_all_claims() -> None:
 
     claims = jwt.decode(token, SECRET, algorithms=[ALGORITHM], audience="aud", options={"verify_exp": False})
 
+    assert re.fullmatch(r"[0-9a-f]{32}", claims.pop("jti"))
     assert claims == {
         "sub": "user-1",
+        "sid": "session-1",
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + 300,
         "iss": "iss",
@@ -90,3 +109,42 @@ def test_decode_access_token_refuses_other_algorithms() -> None:
 
     with pytest.raises(jwt.InvalidAlgorithmError):
         decode_access_token(token, secret=long_secret, issuer="iss", audience="aud")
+
+
+def test_two_tokens_of_one_session_have_different_jti() -> None:
+    first, second = (jwt.decode(_token(), options={"verify_signature": False}) for _ in range(2))
+
+    assert first["sid"] == second["sid"] == "session-1"
+    assert first["jti"] != second["jti"]
+
+
+@pytest.mark.parametrize("missing", ["sid", "jti"])
+def test_decode_access_token_requires_sid_and_jti(missing: str) -> None:
+    claims = jwt.decode(_token(), options={"verify_signature": False})
+    del claims[missing]
+    token = jwt.encode(claims, SECRET, algorithm=ALGORITHM)
+
+    with pytest.raises(jwt.MissingRequiredClaimError):
+        decode_access_token(token, secret=SECRET, issuer="iss", audience="aud")
+
+
+def test_refresh_tokens_are_random_256_bits_and_stored_as_sha256() -> None:
+    tokens = {new_refresh_token() for _ in range(100)}
+
+    assert len(tokens) == 100
+    assert all(len(base64.urlsafe_b64decode(t + "=")) == 32 for t in tokens)
+    token = next(iter(tokens))
+    assert hash_refresh_token(token) == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in hash_refresh_token(token)
+
+
+@pytest.mark.parametrize(("hashed", "cost"), [("$2b$12$" + "x" * 53, 12), ("$2a$04$" + "x" * 53, 4), ("plain", None)])
+def test_hash_cost_reads_the_bcrypt_cost(hashed: str, cost: int | None) -> None:
+    assert hash_cost(hashed) == cost
+
+
+def test_needs_rehash_when_the_cost_differs() -> None:
+    hashed = hash_password("s3cret-pass", rounds=5)
+
+    assert needs_rehash(hashed, rounds=4) is True
+    assert needs_rehash(hashed, rounds=5) is False

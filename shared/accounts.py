@@ -1,0 +1,90 @@
+"""What users do with their own account: rename, change the password, delete it; and the rule that
+no prompt outlives its owner."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import timedelta
+
+from shared.auth import token_pair
+from shared.config import get_settings
+from shared.errors import BadRequest, NotFound, Unauthorized
+from shared.ids import utcnow
+from shared.models import AccountDeletion, PasswordChange, PromptCreate, PromptPublic, Token, UserInDB, UserPublic
+from shared.repositories import PromptRepository, UserRepository
+from shared.security import hash_password, verify_password
+from shared.sessions import SessionRepository
+
+INCORRECT_PASSWORD = "Incorrect password"  # noqa: S105 - a message, not a secret
+SAME_PASSWORD = "The new password must differ from the current one"  # noqa: S105 - a message
+
+
+def _with_password(user_id: str, password: str) -> UserInDB:
+    """The caller, once ``password`` is proved theirs: BadRequest when wrong (one bcrypt check either way)."""
+    user = UserRepository().get_with_hash(user_id)
+    matches = verify_password(password, user.hashed_password if user else None, rounds=get_settings().bcrypt_rounds)
+    if user is None or not user.is_active:
+        raise Unauthorized()
+    if not matches:
+        raise BadRequest(INCORRECT_PASSWORD)
+    return user
+
+
+def rename(user_id: str, username: str) -> UserPublic:
+    user = UserRepository().update_username(user_id, username)
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def change_password(user_id: str, data: PasswordChange) -> Token:
+    """Store the new password, end every session of the user, and start a new one.
+
+    The new hash and ``sessions_valid_after`` are one write, conditional on the old hash, so of two
+    concurrent changes one wins and the other is told its current password is wrong. The cut is one
+    millisecond after now, so every session created so far (``created_at`` <= now, both kept to the
+    millisecond) is before it, and the new session is created at the cut itself, which counts as after.
+    """
+    user = _with_password(user_id, data.current_password)
+    if data.new_password == data.current_password:
+        raise BadRequest(SAME_PASSWORD)
+    new_hash = hash_password(data.new_password, rounds=get_settings().bcrypt_rounds)
+    cut = utcnow() + timedelta(milliseconds=1)
+    if not UserRepository().replace_password(
+        user_id, old_hash=user.hashed_password, new_hash=new_hash, sessions_valid_after=cut
+    ):
+        raise BadRequest(INCORRECT_PASSWORD)
+    sessions = SessionRepository()
+    sessions.end_all(user_id, reason="password_change", now=cut)  # they are dead already; this says so
+    return token_pair(sessions.start(user_id, now=cut))
+
+
+def delete_account(user_id: str, data: AccountDeletion) -> None:
+    """Delete the user, then their sessions, then their prompts: in that order, each step idempotent.
+
+    The user goes first, so the email is free and the authorizer refuses the account's tokens at once;
+    a failure halfway is finished by calling again (the leftovers belong to no user and no one can
+    reach them). See ``create_owned_prompt`` for why no prompt written meanwhile survives.
+    """
+    _with_password(user_id, data.password)
+    UserRepository().delete(user_id)
+    SessionRepository().delete_all(user_id)
+    PromptRepository().delete_all(user_id)
+
+
+def create_owned_prompt(user_id: str, data: PromptCreate) -> PromptPublic:
+    """Store a prompt for ``user_id``, but never one that outlives its owner.
+
+    The caller may arrive with an Allow that API Gateway cached before the account was deleted, so
+    the prompt is inserted first and the owner checked after. Deletion removes the user first and
+    their prompts after. If the check here sees the user, the insert came before the user's deletion,
+    hence before the deletion of their prompts, which removes it; if it does not, the prompt is removed
+    here (a 401). Every interleaving ends with no orphan.
+    """
+    prompts = PromptRepository()
+    prompt = prompts.create(user_id, data)
+    if not UserRepository().is_active(user_id):
+        with suppress(NotFound):  # the account's deletion may have removed it already
+            prompts.delete(user_id, prompt.id)
+        raise Unauthorized()
+    return prompt

@@ -1,0 +1,180 @@
+"""Sessions: what a login starts, a refresh rotates and a logout (or worse) ends.
+
+A session document holds the hash of its current refresh token (``refresh_hash``), the hashes of
+the ones it spent (``spent_hashes``, for reuse detection), its absolute refresh expiry
+(``expires_at``, TTL-indexed) and, once it ends, ``ended_at`` and ``end_reason``. A user's
+``sessions_valid_after`` ends every session created before it in one write.
+
+This module is what the authorizer imports: pymongo and PyJWT, no request models, no bcrypt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from pymongo import ReturnDocument
+
+from shared.config import get_settings, jwt_secret
+from shared.db import Document, get_database, translated
+from shared.errors import Unauthorized
+from shared.ids import new_id, utcnow
+from shared.tokens import decode_access_token, hash_refresh_token, new_refresh_token
+
+_CALLER_FIELDS = ("_id", "email", "username", "is_active", "sessions_valid_after")
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just started or rotated: the refresh token in clear exists only here, once."""
+
+    session_id: str
+    user_id: str
+    refresh_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a valid access token of a live session belongs to (the authorizer's context)."""
+
+    user_id: str
+    email: str
+    username: str
+    session_id: str
+
+
+def session_is_valid(session: Document, user: Document | None) -> bool:
+    """Whether ``session`` may still be used: its user exists, is active, owns it and has not ended
+    every session started before ``sessions_valid_after`` (a password change, a deactivation)."""
+    if user is None or not user.get("is_active") or session.get("user_id") != user.get("_id"):
+        return False
+    valid_after = user.get("sessions_valid_after")
+    # created_at and valid_after both carry BSON's milliseconds; equal means created after the cut.
+    return valid_after is None or session["created_at"] >= valid_after
+
+
+class SessionRepository:
+    def __init__(self) -> None:
+        self.collection = get_database().sessions
+
+    @translated
+    def start(self, user_id: str, *, now: datetime | None = None) -> NewSession:
+        """A new live session for ``user_id`` created at ``now``, with its first refresh token."""
+        now = now or utcnow()
+        token = new_refresh_token()
+        expires_at = now + timedelta(days=get_settings().refresh_expire_days)
+        doc = {
+            "_id": new_id(),
+            "user_id": user_id,
+            "refresh_hash": hash_refresh_token(token),
+            "spent_hashes": [],
+            "created_at": now,
+            "expires_at": expires_at,
+            "ended_at": None,
+            "end_reason": None,
+        }
+        self.collection.insert_one(doc)
+        return NewSession(str(doc["_id"]), user_id, token, expires_at)
+
+    @translated
+    def rotate(self, refresh_token: str) -> tuple[NewSession, Document] | None:
+        """Spend ``refresh_token`` for a new one, if it is the current token of a live session.
+
+        One conditional update, so of two concurrent refreshes with the same token exactly one wins.
+        Returns the new token and the session document, or None when no live session has this token.
+        """
+        now = utcnow()
+        spent = hash_refresh_token(refresh_token)
+        token = new_refresh_token()
+        expires_at = now + timedelta(days=get_settings().refresh_expire_days)
+        doc = self.collection.find_one_and_update(
+            {"refresh_hash": spent, "ended_at": None, "expires_at": {"$gt": now}},
+            {
+                "$set": {"refresh_hash": hash_refresh_token(token), "expires_at": expires_at},
+                "$push": {"spent_hashes": spent},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return NewSession(doc["_id"], doc["user_id"], token, expires_at), doc
+
+    @translated
+    def end_if_spent(self, refresh_token: str) -> bool:
+        """Reuse detection: when ``refresh_token`` is one a live session already spent, end that session
+        (its current refresh token and its access tokens stop working). True when one ended now."""
+        result = self.collection.update_one(
+            {"spent_hashes": hash_refresh_token(refresh_token), "ended_at": None},
+            {"$set": {"ended_at": utcnow(), "end_reason": "reuse"}},
+        )
+        return result.modified_count == 1
+
+    @translated
+    def end(self, session_id: str, *, reason: str, user_id: str | None = None) -> bool:
+        """End one live session (of ``user_id`` when given); False when it had already ended."""
+        query: dict[str, Any] = {"_id": session_id, "ended_at": None}
+        if user_id is not None:
+            query["user_id"] = user_id
+        result = self.collection.update_one(query, {"$set": {"ended_at": utcnow(), "end_reason": reason}})
+        return result.modified_count == 1
+
+    @translated
+    def end_all(self, user_id: str, *, reason: str, now: datetime | None = None) -> int:
+        """End every live session of ``user_id`` started before ``now``; how many ended."""
+        now = now or utcnow()
+        result = self.collection.update_many(
+            {"user_id": user_id, "ended_at": None, "created_at": {"$lt": now}},
+            {"$set": {"ended_at": now, "end_reason": reason}},
+        )
+        return result.modified_count
+
+    @translated
+    def delete_all(self, user_id: str) -> int:
+        """Remove every session of ``user_id``; how many."""
+        return self.collection.delete_many({"user_id": user_id}).deleted_count
+
+    @translated
+    def owner(self, user_id: str) -> Document | None:
+        """The fields of user ``user_id`` that say whether their sessions are valid (None if gone)."""
+        return get_database().users.find_one({"_id": user_id}, dict.fromkeys(_CALLER_FIELDS, True))
+
+    @translated
+    def live_with_user(self, session_id: str) -> tuple[Document, Document | None] | None:
+        """The live session ``session_id`` and its user (None if gone), in one round trip."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"_id": session_id, "ended_at": None, "expires_at": {"$gt": utcnow()}}},
+            {"$limit": 1},
+            {"$lookup": {"from": "users", "localField": "user_id", "foreignField": "_id", "as": "user"}},
+            {"$project": {"user_id": True, "created_at": True, **{f"user.{f}": True for f in _CALLER_FIELDS}}},
+        ]
+        found = list(self.collection.aggregate(pipeline))
+        if not found:
+            return None
+        session = found[0]
+        users = session.pop("user", [])
+        return session, (users[0] if users else None)
+
+
+def caller_from_token(token: str) -> Caller:
+    """The caller of a valid access token whose session is live and whose user is active.
+
+    One database round trip (the session with its user); Unauthorized for anything else.
+    """
+    settings = get_settings()
+    try:
+        claims = decode_access_token(
+            token, secret=jwt_secret(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    except jwt.InvalidTokenError as e:
+        raise Unauthorized() from e
+    user_id, session_id = str(claims["sub"]), str(claims["sid"])
+    found = SessionRepository().live_with_user(session_id)
+    if found is None:
+        raise Unauthorized()
+    session, user = found
+    if user is None or user["_id"] != user_id or not session_is_valid(session, user):
+        raise Unauthorized()
+    return Caller(user_id=user_id, email=str(user["email"]), username=str(user["username"]), session_id=session_id)
