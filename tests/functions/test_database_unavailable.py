@@ -20,6 +20,11 @@ ROUTES = [
     ("get_prompt", {"user_id": USER_ID}),
     ("update_prompt", {"user_id": USER_ID}),
     ("delete_prompt", {"user_id": USER_ID}),
+    ("refresh_token", {}),
+    ("logout", {"user_id": USER_ID, "sid": USER_ID}),
+    ("update_me", {"user_id": USER_ID}),
+    ("change_password", {"user_id": USER_ID}),
+    ("delete_me", {"user_id": USER_ID}),
     ("create_status_check", {}),
     ("list_status_checks", {}),
 ]
@@ -39,11 +44,16 @@ def test_route_with_database_unreachable_returns_503_within_seconds(route: str, 
 
 @pytest.mark.usefixtures("unreachable_mongodb")
 def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthorized() -> None:
-    from shared.security import create_access_token
+    from shared.tokens import create_access_token
     from tests.support import TEST_JWT_SECRET
 
     token = create_access_token(
-        subject=USER_ID, secret=TEST_JWT_SECRET, issuer="prompt-api", audience="prompt-api", expires_minutes=5
+        subject=USER_ID,
+        session_id=USER_ID,
+        secret=TEST_JWT_SECRET,
+        issuer="prompt-api",
+        audience="prompt-api",
+        expires_minutes=5,
     )
 
     with pytest.raises(ServiceUnavailable):

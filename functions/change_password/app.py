@@ -1,0 +1,34 @@
+"""POST /api/me/password: change the caller's password, ending every earlier session."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.accounts import change_password
+from shared.api import BEARER_AUTH, CallerId, create_app, error_responses, no_store
+from shared.models import PasswordChange, Token
+
+logger = Logger()
+app = create_app()
+
+
+@app.post(
+    "/api/me/password",
+    operation_id="changePassword",
+    tags=["auth"],
+    security=BEARER_AUTH,
+    responses=error_responses(400, 401, 503),
+    middlewares=[no_store],
+)
+def change_my_password(change: PasswordChange, user_id: CallerId) -> Token:
+    """Change your password.
+
+    Every earlier session of the account ends (on every device); returns the token pair of a new
+    session. A wrong current password, or a new password equal to it, is a 400.
+    """
+    return change_password(user_id, change)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,36 @@
+"""DELETE /api/me: delete the caller's account, with their prompts and sessions."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.accounts import delete_account
+from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.models import AccountDeletion
+
+logger = Logger()
+app = create_app()
+
+
+@app.delete(
+    "/api/me",
+    status_code=204,
+    operation_id="deleteMe",
+    tags=["auth"],
+    security=BEARER_AUTH,
+    responses=error_responses(400, 401, 503, success=204),
+)
+def delete_me(confirmation: AccountDeletion, user_id: CallerId) -> Response[None]:
+    """Delete your account.
+
+    Needs your password (a wrong one is a 400). The account, its prompts and its sessions are
+    gone; the email can register again.
+    """
+    delete_account(user_id, confirmation)
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

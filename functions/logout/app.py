@@ -1,0 +1,34 @@
+"""POST /api/logout: end the caller's current session."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.api import BEARER_AUTH, CallerId, CallerSession, create_app, error_responses
+from shared.auth import end_session
+
+logger = Logger()
+app = create_app()
+
+
+@app.post(
+    "/api/logout",
+    status_code=204,
+    operation_id="logout",
+    tags=["auth"],
+    security=BEARER_AUTH,
+    responses=error_responses(401, 503, success=204),
+)
+def logout(user_id: CallerId, session_id: CallerSession) -> Response[None]:
+    """Log out.
+
+    Ends the session of the bearer token: its refresh token and its access tokens stop working.
+    """
+    end_session(user_id, session_id)
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,26 @@
+"""PATCH /api/me: change the caller's username."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.accounts import rename
+from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.models import UserPublic, UserUpdate
+
+logger = Logger()
+app = create_app()
+
+
+@app.patch("/api/me", operation_id="updateMe", tags=["auth"], security=BEARER_AUTH, responses=error_responses(401, 503))
+def update_me(update: UserUpdate, user_id: CallerId) -> UserPublic:
+    """Change your username.
+
+    Only `username` can change here; any other field is a 422.
+    """
+    return rename(user_id, update.username)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import pytest
+
+from shared.db import get_database
+from tests.support import (
+    PASSWORD,
+    authorize,
+    context_of,
+    create_prompt,
+    ensure_user,
+    invoke,
+    load_event,
+    login_pair,
+    register,
+)
+
+
+def _delete(access_token: str, password: str = PASSWORD):
+    context = context_of(access_token)
+    return invoke("delete_me", body={"password": password}, user_id=context["user_id"], sid=context["sid"])
+
+
+def test_delete_me_fixture_of_an_unknown_password_returns_400_and_deletes_nothing() -> None:
+    event = load_event("delete_me")
+    user_id = event["requestContext"]["authorizer"]["user_id"]
+    ensure_user(user_id)
+
+    result = invoke("delete_me", event)
+
+    assert result.status == 400
+    assert result.body == {"detail": "Incorrect password"}
+    assert get_database().users.count_documents({"_id": user_id}) == 1
+
+
+def test_delete_me_removes_the_user_their_prompts_and_sessions_and_nothing_else() -> None:
+    ada = register()
+    bob = register("bob@example.com", username="bob")
+    pair = login_pair()
+    login_pair()
+    bobs = login_pair("bob@example.com")
+    create_prompt(ada["id"], "ada 1")
+    create_prompt(ada["id"], "ada 2")
+    bobs_prompt = create_prompt(bob["id"], "bob's")
+
+    result = _delete(pair["access_token"])
+
+    assert result.status == 204
+    assert result.raw_body in (None, "")
+    db = get_database()
+    assert db.users.count_documents({"_id": ada["id"]}) == 0
+    assert db.prompts.count_documents({"user_id": ada["id"]}) == 0
+    assert db.sessions.count_documents({"user_id": ada["id"]}) == 0
+    assert [p["_id"] for p in db.prompts.find()] == [bobs_prompt["id"]]
+    assert db.sessions.count_documents({"user_id": bob["id"]}) == 1
+    assert authorize(bobs["access_token"])["principalId"] == bob["id"]
+
+
+def test_after_delete_me_the_tokens_are_refused_and_the_email_registers_again() -> None:
+    ada = register()
+    pair = login_pair()
+
+    _delete(pair["access_token"])
+
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(pair["access_token"])
+    assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 401
+    assert invoke("login", body={"email": "ada@example.com", "password": PASSWORD}).status == 401
+    again = register("ADA@example.com", username="ada again")
+    assert again["id"] != ada["id"]
+    assert again["email"] == "ada@example.com"
+
+
+def test_delete_me_with_a_wrong_password_returns_400_and_deletes_nothing() -> None:
+    user = register()
+    pair = login_pair()
+    create_prompt(user["id"])
+
+    result = _delete(pair["access_token"], password="not the password")
+
+    assert result.status == 400
+    assert result.body == {"detail": "Incorrect password"}
+    db = get_database()
+    assert db.users.count_documents({"_id": user["id"]}) == 1
+    assert db.prompts.count_documents({"user_id": user["id"]}) == 1
+    assert authorize(pair["access_token"])["principalId"] == user["id"]
+
+
+def test_delete_me_again_with_a_stale_context_returns_401() -> None:
+    register()
+    pair = login_pair()
+    context = context_of(pair["access_token"])
+    _delete(pair["access_token"])
+
+    result = invoke("delete_me", body={"password": PASSWORD}, user_id=context["user_id"], sid=context["sid"])
+
+    assert result.status == 401
+
+
+@pytest.mark.parametrize("body", [{}, {"password": ""}, {"password": PASSWORD, "email": "ada@example.com"}])
+def test_delete_me_with_a_missing_or_extra_field_returns_422(body: dict) -> None:
+    user = register()
+
+    result = invoke("delete_me", body=body, user_id=user["id"])
+
+    assert result.status == 422
+    assert get_database().users.count_documents({"_id": user["id"]}) == 1
+
+
+def test_delete_me_without_authorizer_context_returns_401() -> None:
+    assert invoke("delete_me", user_id=None).status == 401
