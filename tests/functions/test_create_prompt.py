@@ -4,7 +4,7 @@ import pytest
 
 from shared.db import get_database
 from shared.models import MAX_CONTENT_CHARS
-from tests.support import api_event, ensure_user, invoke, load_event, register
+from tests.support import PASSWORD, api_event, context_of, ensure_user, invoke, load_event, login_pair, register
 
 
 def test_create_prompt_fixture_stores_prompt_for_the_caller() -> None:
@@ -76,6 +76,29 @@ def test_create_prompt_malformed_json_returns_422() -> None:
 
 def test_create_prompt_without_authorizer_context_returns_401() -> None:
     result = invoke("create_prompt", user_id=None)
+
+    assert result.status == 401
+    assert get_database().prompts.count_documents({}) == 0
+
+
+def test_create_prompt_with_the_stale_context_of_a_deleted_user_returns_401_and_stores_nothing() -> None:
+    user = register()
+    pair = login_pair()
+    context = context_of(pair["access_token"])  # what API Gateway may still serve from its cache
+    deleted = invoke("delete_me", body={"password": PASSWORD}, user_id=context["user_id"], sid=context["sid"])
+    assert deleted.status == 204
+
+    result = invoke("create_prompt", body={"content": "written after"}, user_id=user["id"], sid=context["sid"])
+
+    assert result.status == 401
+    assert get_database().prompts.count_documents({}) == 0
+
+
+def test_create_prompt_for_an_inactive_user_returns_401_and_stores_nothing() -> None:
+    user = register()
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"is_active": False}})
+
+    result = invoke("create_prompt", body={"content": "hello"}, user_id=user["id"])
 
     assert result.status == 401
     assert get_database().prompts.count_documents({}) == 0

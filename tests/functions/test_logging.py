@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -48,3 +49,47 @@ def test_unexpected_error_is_logged_with_traceback_but_client_gets_plain_500(
     out = capsys.readouterr().out
     assert "boom at /var/task/secret/path.py" in out
     assert "Traceback" in out
+
+
+def test_passwords_never_reach_powertools_debug_logs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_DEBUG", "1")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    first, second, third = "first password 1", "second password 2", "third password 3"
+    user = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": first}).body
+    pair = invoke("login", body={"email": "ada@example.com", "password": first}).body
+    context = authorize(pair["access_token"])["context"]
+    invoke("login", body={"email": "ada@example.com", "password": third})
+    change = {"current_password": first, "new_password": second}
+    changed = invoke("change_password", body=change, user_id=user["id"], sid=context["sid"]).body
+    context = authorize(changed["access_token"])["context"]
+    invoke("change_password", body={"current_password": third, "new_password": first}, user_id=user["id"])
+    invoke("delete_me", body={"password": third}, user_id=user["id"], sid=context["sid"])
+    invoke("refresh_token", body={"refresh_token": changed["refresh_token"]})
+    invoke("delete_me", body={"password": second}, user_id=user["id"], sid=context["sid"])
+
+    captured = capsys.readouterr()
+    logged = "\n".join([captured.out, captured.err, caplog.text])
+
+    assert "Calling API Route Handler" in logged  # Powertools did log the route arguments
+    for secret in (first, second, third, pair["refresh_token"], changed["refresh_token"]):
+        assert secret not in logged, secret
+
+
+def test_request_models_keep_passwords_and_tokens_out_of_their_repr() -> None:
+    from shared.models import AccountDeletion, PasswordChange, Token, TokenRefresh, UserCreate, UserLogin
+
+    models = [
+        UserCreate(email="ada@example.com", username="ada", password="secret password 1"),
+        UserLogin(email="ada@example.com", password="secret password 1"),
+        PasswordChange(current_password="secret password 1", new_password="secret password 2"),
+        AccountDeletion(password="secret password 1"),
+        TokenRefresh(refresh_token="secret password 1"),
+        Token(access_token="secret password 1", expires_in=1, refresh_token="secret password 2", refresh_expires_in=1),
+    ]
+
+    for model in models:
+        assert "secret password" not in repr(model)
+        assert "secret password" not in str(model)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import bcrypt
 import jwt
 import pytest
 
+from shared import config
 from shared.db import get_database
 from tests.support import PASSWORD, TEST_JWT_SECRET, invoke, load_event, register
 
@@ -109,3 +111,146 @@ def test_login_operator_objects_unknown_and_missing_fields_return_422(body: dict
 
     assert result.status == 422
     assert result.body["detail"][0]["loc"][0] == "body"
+
+
+def _login(email: str = "ada@example.com", password: str = PASSWORD):
+    return invoke("login", body={"email": email, "password": password})
+
+
+def _fail(times: int, email: str = "ada@example.com") -> list[int]:
+    return [_login(email, "wrong password").status for _ in range(times)]
+
+
+def test_login_after_max_failures_is_429_the_same_for_known_and_unknown_emails() -> None:
+    register()
+
+    assert _fail(5) == [401] * 5
+    assert _fail(5, "nobody@example.com") == [401] * 5
+    window_end = datetime.now(UTC) + timedelta(minutes=10, milliseconds=500)
+    get_database().login_attempts.update_many({}, {"$set": {"expires_at": window_end}})
+    known = _login(password="wrong password")
+    unknown = _login("nobody@example.com", "wrong password")
+
+    assert known.status == unknown.status == 429
+    assert known.body == unknown.body == {"detail": "Too many failed logins; try again later"}
+    assert known.headers["Retry-After"] == unknown.headers["Retry-After"] == "601"
+
+
+def test_login_throttle_window_is_login_window_minutes_from_the_first_failure() -> None:
+    register()
+    _fail(5)
+
+    result = _login(password="wrong password")
+
+    assert result.status == 429
+    assert 899 <= int(result.headers["Retry-After"]) <= 900
+    stored = get_database().login_attempts.find_one({"_id": "ada@example.com"})
+    assert stored["count"] == 6
+
+
+def test_login_with_the_right_password_while_throttled_is_429() -> None:
+    register()
+    _fail(5)
+
+    result = _login()
+
+    assert result.status == 429
+    assert "access_token" not in result.body
+    assert get_database().sessions.count_documents({}) == 0
+
+
+def test_login_throttle_counts_the_normalised_email() -> None:
+    register()
+    _fail(3, "ADA@example.com")
+    _fail(2, "ada@EXAMPLE.com")
+
+    assert _login().status == 429
+
+
+def test_successful_login_clears_the_failure_count() -> None:
+    register()
+    _fail(4)
+
+    assert _login().status == 200
+
+    assert get_database().login_attempts.count_documents({}) == 0
+    assert _fail(5) == [401] * 5
+    assert _login().status == 429
+
+
+def test_inactive_login_with_the_right_password_clears_the_count_too() -> None:
+    user = register()
+    _fail(4)
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"is_active": False}})
+
+    assert _login().status == 403
+
+    assert get_database().login_attempts.count_documents({}) == 0
+
+
+def test_login_after_the_window_passes_is_allowed_again() -> None:
+    register()
+    _fail(6)
+    # The window is over; the TTL monitor has not removed the document yet.
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    get_database().login_attempts.update_one({"_id": "ada@example.com"}, {"$set": {"expires_at": past}})
+
+    assert _login(password="wrong password").status == 401
+    stored = get_database().login_attempts.find_one({"_id": "ada@example.com"})
+    assert stored["count"] == 1
+    assert stored["expires_at"] > datetime.now(UTC) + timedelta(minutes=14)
+    assert _login().status == 200
+
+
+def test_login_throttle_follows_login_max_failures_and_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
+    monkeypatch.setenv("LOGIN_WINDOW_MINUTES", "1")
+    register()
+
+    assert _fail(3) == [401, 401, 429]
+    assert 59 <= int(_login().headers["Retry-After"]) <= 60
+
+
+def test_login_rehashes_a_password_stored_at_another_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    user = register()
+    assert get_database().users.find_one({"_id": user["id"]})["hashed_password"].startswith("$2b$04$")
+    monkeypatch.setenv("BCRYPT_ROUNDS", "5")
+    config.get_settings.cache_clear()
+
+    assert _login().status == 200
+
+    rehashed = get_database().users.find_one({"_id": user["id"]})["hashed_password"]
+    assert rehashed.startswith("$2b$05$")
+    assert bcrypt.checkpw(PASSWORD.encode(), rehashed.encode())
+    assert _login().status == 200
+    assert get_database().users.find_one({"_id": user["id"]})["hashed_password"] == rehashed
+
+
+def test_login_keeps_a_hash_stored_at_the_configured_cost() -> None:
+    user = register()
+    before = get_database().users.find_one({"_id": user["id"]})["hashed_password"]
+
+    assert _login().status == 200
+
+    assert get_database().users.find_one({"_id": user["id"]})["hashed_password"] == before
+
+
+def test_failed_login_does_not_rehash(monkeypatch: pytest.MonkeyPatch) -> None:
+    user = register()
+    before = get_database().users.find_one({"_id": user["id"]})["hashed_password"]
+    monkeypatch.setenv("BCRYPT_ROUNDS", "5")
+    config.get_settings.cache_clear()
+
+    assert _login(password="wrong password").status == 401
+
+    assert get_database().users.find_one({"_id": user["id"]})["hashed_password"] == before
+
+
+def test_each_login_starts_its_own_session() -> None:
+    user = register()
+
+    first, second = _login().body, _login().body
+
+    sessions = list(get_database().sessions.find({"user_id": user["id"]}))
+    assert len(sessions) == 2
+    assert first["refresh_token"] != second["refresh_token"]

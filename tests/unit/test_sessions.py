@@ -1,0 +1,252 @@
+"""Sessions, login throttling and account deletion under concurrency and interleaving.
+
+The embedded store (mongomock) is not thread-safe: ``serialized_store`` makes each of its
+collection operations atomic with one lock, as a server makes each single-document write atomic.
+What decides the winners is still the code's conditional updates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import mongomock
+import pytest
+
+from shared.accounts import change_password, create_owned_prompt, delete_account
+from shared.auth import issue_token, refresh_token_pair, register_user
+from shared.db import get_database
+from shared.errors import BadRequest, TooManyRequests, Unauthorized
+from shared.models import AccountDeletion, PasswordChange, PromptCreate, Token, TokenRefresh, UserCreate, UserLogin
+from shared.repositories import LoginAttemptRepository, PromptRepository, UserRepository
+from shared.sessions import SessionRepository, session_is_valid
+from tests.support import PASSWORD
+
+_OPERATIONS = (
+    "find_one",
+    "find_one_and_update",
+    "insert_one",
+    "update_one",
+    "update_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "count_documents",
+    "aggregate",
+)
+
+
+@pytest.fixture
+def serialized_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    lock = threading.RLock()
+    for name in _OPERATIONS:
+        real = getattr(mongomock.collection.Collection, name)
+
+        def locked(self: Any, *args: Any, _real: Callable[..., Any] = real, _name: str = name, **kwargs: Any) -> Any:
+            with lock:
+                result = _real(self, *args, **kwargs)
+                return iter(list(result)) if _name == "aggregate" else result
+
+        monkeypatch.setattr(mongomock.collection.Collection, name, locked)
+
+
+def _together(count: int, action: Callable[[], Any]) -> list[Any]:
+    """Run ``action`` in ``count`` threads released at once; each result or the exception raised."""
+    barrier = threading.Barrier(count)
+
+    def run() -> Any:
+        barrier.wait()
+        try:
+            return action()
+        except Exception as e:  # the outcome under test
+            return e
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: run(), range(count)))
+
+
+def _user(email: str = "ada@example.com") -> str:
+    return register_user(UserCreate(email=email, username="ada", password=PASSWORD)).id
+
+
+def _login(email: str = "ada@example.com", password: str = PASSWORD) -> Token:
+    return issue_token(UserLogin(email=email, password=password))
+
+
+@pytest.fixture
+def store() -> Iterator[None]:
+    get_database()  # indexes first, outside the threads
+    yield
+
+
+@pytest.mark.usefixtures("store", "serialized_store")
+def test_concurrent_refreshes_of_one_token_exactly_one_wins() -> None:
+    _user()
+    pair = _login()
+
+    outcomes = _together(8, lambda: refresh_token_pair(TokenRefresh(refresh_token=pair.refresh_token)))
+
+    winners = [o for o in outcomes if isinstance(o, Token)]
+    assert len(winners) == 1
+    assert all(isinstance(o, Unauthorized) for o in outcomes if not isinstance(o, Token))
+    # The losers presented a token spent by then: the strict reading of RFC 9700 ends the session.
+    session = get_database().sessions.find_one()
+    assert session["end_reason"] == "reuse"
+    assert session["spent_hashes"] == [session["spent_hashes"][0]]
+    with pytest.raises(Unauthorized):
+        refresh_token_pair(TokenRefresh(refresh_token=winners[0].refresh_token))
+
+
+@pytest.mark.usefixtures("store", "serialized_store")
+def test_concurrent_wrong_logins_get_at_most_max_failures_401s() -> None:
+    _user()
+
+    outcomes = _together(20, lambda: _login(password="wrong password"))
+
+    assert sum(isinstance(o, Unauthorized) for o in outcomes) == 5
+    assert sum(isinstance(o, TooManyRequests) for o in outcomes) == 15
+    assert get_database().login_attempts.find_one({"_id": "ada@example.com"})["count"] == 20
+
+
+@pytest.mark.usefixtures("store", "serialized_store")
+def test_concurrent_first_attempts_share_one_window() -> None:
+    window = timedelta(minutes=15)
+
+    outcomes = _together(10, lambda: LoginAttemptRepository().reserve("ada@example.com", window=window))
+
+    assert sorted(count for count, _ in outcomes) == list(range(1, 11))
+    assert len({ends for _, ends in outcomes}) == 1
+
+
+@pytest.mark.usefixtures("store", "serialized_store")
+def test_concurrent_password_changes_exactly_one_wins() -> None:
+    user_id = _user()
+    changes = [PasswordChange(current_password=PASSWORD, new_password=f"new password {i}") for i in range(6)]
+    pending = iter(changes)
+    take = threading.Lock()
+
+    def change() -> Token:
+        with take:
+            data = next(pending)
+        return change_password(user_id, data)
+
+    outcomes = _together(len(changes), change)
+
+    assert sum(isinstance(o, Token) for o in outcomes) == 1
+    assert all(isinstance(o, BadRequest) for o in outcomes if not isinstance(o, Token))
+
+
+def test_expired_attempt_window_left_by_the_ttl_monitor_is_replaced() -> None:
+    now = datetime.now(UTC)
+    get_database().login_attempts.insert_one({"_id": "ada@example.com", "count": 9, "expires_at": now})
+
+    count, ends = LoginAttemptRepository().reserve("ada@example.com", window=timedelta(minutes=15), now=now)
+
+    assert count == 1
+    assert ends == now + timedelta(minutes=15)
+
+
+def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -> None:
+    user_id = _user()
+    before = _login()
+    changed = change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="another password"))
+    user = get_database().users.find_one({"_id": user_id})
+
+    for token, valid in ((before, False), (changed, True)):
+        sid = SessionRepository().rotate(token.refresh_token)
+        assert (sid is not None) == valid
+        if sid is not None:
+            assert session_is_valid(sid[1], user)
+
+
+@pytest.mark.parametrize(
+    ("session", "user", "valid"),
+    [
+        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True}, True),
+        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True, "sessions_valid_after": 2}, True),
+        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True, "sessions_valid_after": 3}, False),
+        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": False}, False),
+        ({"user_id": "u", "created_at": 2}, {"_id": "v", "is_active": True}, False),
+        ({"user_id": "u", "created_at": 2}, None, False),
+    ],
+)
+def test_session_is_valid(session: dict, user: dict | None, valid: bool) -> None:
+    assert session_is_valid(session, user) is valid
+
+
+def _deletion_steps(user_id: str) -> list[Callable[[], Any]]:
+    """``delete_account``'s writes, in its order, to interleave with a prompt's creation."""
+    return [
+        lambda: UserRepository().delete(user_id),
+        lambda: SessionRepository().delete_all(user_id),
+        lambda: PromptRepository().delete_all(user_id),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("deleted_before_insert", "deleted_before_check"),
+    [(insert, check) for insert in range(4) for check in range(insert, 4)],
+)
+def test_no_interleaving_of_create_prompt_and_account_deletion_leaves_an_orphan(
+    monkeypatch: pytest.MonkeyPatch, deleted_before_insert: int, deleted_before_check: int
+) -> None:
+    """Creation is (insert, check the owner); deletion is (user, sessions, prompts). However the
+    two interleave (the numbers: deletion steps done before the insert, before the check), once
+    both are done no prompt of the user is left."""
+    user_id = _user()
+    steps = _deletion_steps(user_id)
+    done = 0
+
+    def run_until(count: int) -> None:
+        nonlocal done
+        while done < count:
+            steps[done]()
+            done += 1
+
+    real_create, real_is_active = PromptRepository.create, UserRepository.is_active
+
+    def create(self: PromptRepository, *args: Any) -> Any:
+        run_until(deleted_before_insert)
+        return real_create(self, *args)
+
+    def is_active(self: UserRepository, *args: Any) -> bool:
+        run_until(deleted_before_check)
+        return real_is_active(self, *args)
+
+    monkeypatch.setattr(PromptRepository, "create", create)
+    monkeypatch.setattr(UserRepository, "is_active", is_active)
+
+    try:
+        create_owned_prompt(user_id, PromptCreate(content="racing"))
+        succeeded = True
+    except Unauthorized:
+        succeeded = False
+    run_until(3)
+
+    assert succeeded == (deleted_before_check == 0)
+    assert get_database().prompts.count_documents({}) == 0
+
+
+def test_delete_account_failing_halfway_leaves_nothing_anyone_can_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    user_id = _user()
+    _login()
+    create_owned_prompt(user_id, PromptCreate(content="mine"))
+
+    def fail(self: SessionRepository, user_id: str) -> int:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(SessionRepository, "delete_all", fail)
+    with pytest.raises(RuntimeError):
+        delete_account(user_id, AccountDeletion(password=PASSWORD))
+    assert get_database().users.count_documents({}) == 0
+    assert get_database().prompts.count_documents({}) == 1
+
+    monkeypatch.undo()
+    # the leftovers belong to no user: the account can no longer be reached to delete again, and
+    # nothing reaches them either; a new account with the same email starts empty
+    again = _user()
+    assert again != user_id
+    assert PromptRepository().list(again, limit=10, cursor=None).items == []
