@@ -72,6 +72,16 @@ def delete_account(user_id: str, data: AccountDeletion) -> None:
     PromptRepository().delete_all(user_id)
 
 
+def deactivate(user_id: str) -> bool:
+    """Make the account inactive (an operator's action): its sessions end in the same write, its
+    tokens are refused, and it can no longer log in (403). False when there is no such user."""
+    cut = utcnow() + timedelta(milliseconds=1)
+    if not UserRepository().deactivate(user_id, sessions_valid_after=cut):
+        return False
+    SessionRepository().end_all(user_id, reason="deactivated", now=cut)
+    return True
+
+
 def create_owned_prompt(user_id: str, data: PromptCreate) -> PromptPublic:
     """Store a prompt for ``user_id``, but never one that outlives its owner.
 

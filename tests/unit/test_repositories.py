@@ -7,7 +7,7 @@ import pytest
 
 from shared.db import get_database
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.models import PromptCreate
+from shared.models import PromptCreate, UserPublic
 from shared.repositories import PromptRepository, UserRepository, decode_cursor, encode_cursor, new_id
 
 
@@ -72,3 +72,65 @@ def test_prompt_repository_scopes_every_operation_to_the_owner() -> None:
         repo.delete("intruder", prompt.id)
     assert repo.list("intruder", limit=10, cursor=None).items == []
     assert repo.get("owner", prompt.id).content == "hello"
+
+
+def _stored_user(email: str = "ada@example.com") -> UserPublic:
+    return UserRepository().create(email=email, username="ada", hashed_password="old-hash")
+
+
+def test_replace_password_is_conditional_on_the_old_hash() -> None:
+    user = _stored_user()
+    users = UserRepository()
+    cut = datetime(2026, 1, 1, tzinfo=UTC)
+
+    assert users.replace_password(user.id, old_hash="old-hash", new_hash="new-hash", sessions_valid_after=cut) is True
+    assert users.replace_password(user.id, old_hash="old-hash", new_hash="other-hash") is False
+
+    stored = get_database().users.find_one({"_id": user.id})
+    assert stored["hashed_password"] == "new-hash"
+    assert stored["sessions_valid_after"] == cut
+
+
+def test_update_username_changes_only_the_username_and_returns_no_hash() -> None:
+    user = _stored_user()
+
+    updated = UserRepository().update_username(user.id, "grace")
+
+    assert updated == user.model_copy(update={"username": "grace"})
+    assert get_database().users.find_one({"_id": user.id})["hashed_password"] == "old-hash"
+    assert UserRepository().update_username("no-such-user", "x") is None
+
+
+def test_delete_all_prompts_removes_only_that_users() -> None:
+    ada, bob = _stored_user(), _stored_user("bob@example.com")
+    prompts = PromptRepository()
+    for owner in (ada, ada, bob):
+        prompts.create(owner.id, PromptCreate(content="x"))
+
+    assert prompts.delete_all(ada.id) == 2
+
+    assert [p["user_id"] for p in get_database().prompts.find()] == [bob.id]
+
+
+def test_is_active_is_false_for_inactive_and_missing_users() -> None:
+    user = _stored_user()
+    users = UserRepository()
+
+    assert users.is_active(user.id) is True
+    get_database().users.update_one({"_id": user.id}, {"$set": {"is_active": False}})
+    assert users.is_active(user.id) is False
+    users.delete(user.id)
+    assert users.is_active(user.id) is False
+
+
+def test_ensure_indexes_creates_the_session_and_login_attempt_indexes() -> None:
+    sessions = get_database().sessions.index_information()
+    attempts = get_database().login_attempts.index_information()
+
+    assert sessions["refresh_hash_unique"]["unique"] is True
+    assert sessions["refresh_hash_unique"]["key"] == [("refresh_hash", 1)]
+    assert sessions["spent_hashes"]["key"] == [("spent_hashes", 1)]
+    assert sessions["user"]["key"] == [("user_id", 1)]
+    assert sessions["expires"]["expireAfterSeconds"] == 0
+    assert attempts["expires"]["key"] == [("expires_at", 1)]
+    assert attempts["expires"]["expireAfterSeconds"] == 0

@@ -16,7 +16,7 @@ from typing import Any
 import mongomock
 import pytest
 
-from shared.accounts import change_password, create_owned_prompt, delete_account
+from shared.accounts import change_password, create_owned_prompt, deactivate, delete_account
 from shared.auth import issue_token, refresh_token_pair, register_user
 from shared.db import get_database
 from shared.errors import BadRequest, TooManyRequests, Unauthorized
@@ -250,3 +250,16 @@ def test_delete_account_failing_halfway_leaves_nothing_anyone_can_reach(monkeypa
     again = _user()
     assert again != user_id
     assert PromptRepository().list(again, limit=10, cursor=None).items == []
+
+
+def test_deactivation_ends_every_session_at_once() -> None:
+    user_id = _user()
+    first, second = _login(), _login()
+
+    assert deactivate(user_id) is True
+
+    for pair in (first, second):
+        with pytest.raises(Unauthorized):
+            refresh_token_pair(TokenRefresh(refresh_token=pair.refresh_token))
+    assert {s["end_reason"] for s in get_database().sessions.find()} == {"deactivated"}
+    assert deactivate("no-such-user") is False
