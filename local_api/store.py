@@ -1,24 +1,25 @@
 """The embedded store: one mongomock client shared by every function, kept on disk.
 
 After each request that may have written, every collection is dumped with
-``bson.json_util`` to one file, replaced atomically; it is loaded again on start, so a
-restart loses nothing. Indexes are not stored: ``shared.db.get_database()`` recreates them.
+``bson.json_util`` to one file, replaced atomically; it is loaded
+again on start, so a restart loses nothing. Indexes are not stored: the functions recreate
+them on their first use of the database.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import tempfile
 from datetime import UTC
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import mongomock
 from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
+
+from local_api.project import DatabaseHook
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class EmbeddedStore:
     def __init__(self, data_dir: Path | None) -> None:
         self.path = data_dir / STORE_FILE if data_dir is not None else None
         self.client: Any = mongomock.MongoClient(tz_aware=True)
-        self._installed_in: ModuleType | None = None
+        self._hook = DatabaseHook()
 
     def load(self) -> int:
         """Read the stored documents back; the number of documents loaded."""
@@ -84,14 +85,8 @@ class EmbeddedStore:
             raise
 
     def install(self) -> None:
-        """Hand the client to ``shared.db`` (again, when a reload made a new module)."""
-        try:
-            db = importlib.import_module("shared.db")
-        except ModuleNotFoundError:
-            return  # a template whose functions do not use the shared layer
-        if db is not self._installed_in:
-            db.use_client(self.client)
-            self._installed_in = db
+        """Make this store the functions' database (again, when a reload made new modules)."""
+        self._hook.install(self.client)
 
     def describe(self) -> str:
         """Where the data lives, for the start banner."""
