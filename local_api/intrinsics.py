@@ -17,6 +17,14 @@ class Unresolvable(LookupError):
     """Raised when a value depends on something that only exists once deployed."""
 
 
+def is_intrinsic(value: Any) -> bool:
+    """Whether ``value`` is an intrinsic function in its long form (``{"Ref": ...}``, ``{"Fn::Sub": ...}``)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    [key] = value
+    return key in ("Ref", "Condition") or str(key).startswith("Fn::")
+
+
 def scalar(value: Any) -> str:
     """CloudFormation's string form of a YAML scalar."""
     if isinstance(value, bool):

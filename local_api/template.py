@@ -1,7 +1,7 @@
 """Read a SAM template into what the local API serves: functions, APIs and routes.
 
 Nothing about the project's routes is written here: every ``Api`` event of every
-``AWS::Serverless::Function`` becomes a route, with the template's ``Globals``. Values
+``AWS::Serverless::Function`` becomes a route. ``Globals`` apply as SAM applies them. Values
 go through :class:`~local_api.intrinsics.Intrinsics`; those that only exist once deployed
 (``!Ref JwtSecret``) are left out, and the function's ``unresolved`` names them.
 """
@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import yaml
 
-from local_api.intrinsics import Intrinsics, Unresolvable, scalar
+from local_api.intrinsics import Intrinsics, Unresolvable, is_intrinsic, scalar
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 SERVERLESS_API = "AWS::Serverless::Api"
@@ -171,15 +171,17 @@ def parameter_defaults(template: Mapping[str, Any]) -> dict[str, str]:
     return {name: scalar(spec["Default"]) for name, spec in params.items() if "Default" in (spec or {})}
 
 
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Globals semantics: maps merge key by key, anything else is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+def _merge(base: Any, override: Any) -> Any:
+    """SAM's ``Globals`` semantics: maps merge key by key, lists add up (the global items first),
+    anything else (a string, a number, an intrinsic function) is the resource's own."""
+    if isinstance(base, dict) and isinstance(override, dict) and not is_intrinsic(base) and not is_intrinsic(override):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(merged[key], value) if key in merged else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        return [*base, *override]
+    return override
 
 
 def _environment(intrinsics: Intrinsics, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -213,12 +215,37 @@ def _function(root: Path, logical_id: str, props: Mapping[str, Any], intrinsics:
     )
 
 
+_FUNCTION_ATTRIBUTES = ("Arn", "Alias", "Version")  # X.Alias and X.Version: what AutoPublishAlias makes
+_SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def _function_reference(name: str) -> str:
+    """``X`` for ``X``, ``X.Arn``, ``X.Alias`` or ``X.Version``: locally they all run function X."""
+    logical_id, _, attribute = name.partition(".")
+    if attribute and attribute not in _FUNCTION_ATTRIBUTES:
+        raise TemplateError(f"authorizer FunctionArn names {name}, not a function's Arn, Alias or Version")
+    return logical_id
+
+
 def _function_id(arn: Any) -> str:
-    """The logical id behind an authorizer's ``FunctionArn`` (``!GetAtt X.Arn`` or ``!Ref X``)."""
+    """The logical id behind an authorizer's ``FunctionArn``: ``!GetAtt X.Arn``, ``!Ref X``,
+    their ``.Alias`` forms, or one ``${X.Arn}`` / ``${X.Alias}`` in a ``!Sub``."""
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-        return str(arn["Fn::GetAtt"][0])
+        logical_id, attribute = arn["Fn::GetAtt"]
+        return _function_reference(f"{logical_id}.{attribute}")
     if isinstance(arn, dict) and "Ref" in arn:
-        return str(arn["Ref"])
+        return _function_reference(str(arn["Ref"]))
+    if isinstance(arn, dict) and "Fn::Sub" in arn:
+        text, variables = (
+            (arn["Fn::Sub"][0], arn["Fn::Sub"][1]) if isinstance(arn["Fn::Sub"], list) else (arn["Fn::Sub"], {})
+        )
+        names = {
+            _function_reference(name)
+            for name in _SUB_REFERENCE.findall(str(text))
+            if not name.startswith("AWS::") and name not in variables
+        }
+        if len(names) == 1:
+            return names.pop()
     raise TemplateError(f"authorizer FunctionArn {arn!r} does not name a function of this template")
 
 

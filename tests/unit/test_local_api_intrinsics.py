@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_api.intrinsics import Intrinsics, Unresolvable
+from local_api.intrinsics import Intrinsics, Unresolvable, is_intrinsic
 
 
 def _intrinsics() -> Intrinsics:
@@ -27,3 +27,11 @@ def test_intrinsics_resolve_parameters_pseudo_parameters_sub_and_join() -> None:
 def test_intrinsics_refuse_what_only_exists_once_deployed(value: object) -> None:
     with pytest.raises(Unresolvable):
         _intrinsics().resolve(value)
+
+
+def test_is_intrinsic_knows_one_key_functions_from_maps() -> None:
+    assert is_intrinsic({"Ref": "X"})
+    assert is_intrinsic({"Fn::Sub": "${X}"})
+    assert not is_intrinsic({"Variables": {"A": "1"}})
+    assert not is_intrinsic({"Ref": "X", "Other": 1})
+    assert not is_intrinsic("Ref")
