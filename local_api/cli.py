@@ -1,7 +1,7 @@
 """``python -m local_api``: read the template, set up the store and environment, serve.
 
 This is where the pieces meet: the gateway, and the tool's own routes (the API docs) that
-plug into it.
+plug into it; the data directory's lock, held while the server runs.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from local_api.intrinsics import Intrinsics
 from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, NAME
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
-from local_api.store import EmbeddedStore, StoreError
+from local_api.store import DataDirLock, EmbeddedStore, StoreError
 from local_api.template import Application, TemplateError, load_application, load_yaml, parameter_defaults
 
 logger = logging.getLogger("local_api")
@@ -69,7 +69,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--data-dir",
         type=Path,
         default=None,
-        help=f"where the embedded store and the local JWT secret live (default: {DATA_DIR_NAME}/ next to the template)",
+        help=(
+            "where the embedded store and the local JWT secret live, one server at a time "
+            f"(default: {DATA_DIR_NAME}/ next to the template)"
+        ),
     )
     parser.add_argument("--no-reload", action="store_true", help="do not watch functions/ and shared/ for edits")
     return parser.parse_args(argv)
@@ -83,6 +86,7 @@ class LocalApi:
     server: LocalApiServer
     docs: ApiDocs
     store: EmbeddedStore | None
+    lock: DataDirLock | None
     loaded_documents: int
     jwt_secret_source: str
     unresolved: list[str]
@@ -93,24 +97,43 @@ class LocalApi:
         return self.template
 
     def close(self) -> None:
-        """Stop listening."""
+        """Stop listening and let the next server have the data directory."""
         self.server.server_close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def build(args: argparse.Namespace) -> LocalApi:
-    """Read the template and the configuration layers; wire store, runtime, gateway and server."""
+    """Read the template and the configuration layers; wire store, runtime, gateway and server.
+
+    The data directory is locked first (DataDirBusy when another server has it) and stays
+    locked until ``LocalApi.close()``.
+    """
     template_path: Path = args.template.resolve()
     root = template_path.parent
     document = load_yaml(template_path)
     samconfig = read_samconfig(root)
     parameters = {**parameter_defaults(document), **parameter_overrides(samconfig)}
     template = load_application(template_path, Intrinsics(parameters, pseudo_parameters(samconfig)), document)
+
     data_dir = None if args.in_memory else (args.data_dir or root / DATA_DIR_NAME).resolve()
-    return _wire(args, template, samconfig, data_dir)
+    lock = DataDirLock(data_dir) if data_dir is not None else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        return _wire(args, template, samconfig, data_dir, lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
 
 
 def _wire(
-    args: argparse.Namespace, template: Application, samconfig: Mapping[str, Any], data_dir: Path | None
+    args: argparse.Namespace,
+    template: Application,
+    samconfig: Mapping[str, Any],
+    data_dir: Path | None,
+    lock: DataDirLock | None,
 ) -> LocalApi:
     """Environment, store, runtime, gateway (with the docs plugged in) and server, for ``template``."""
     env_path = args.env_vars or template.root / ENV_FILE_NAME
@@ -139,7 +162,7 @@ def _wire(
     server = LocalApiServer((args.host, args.port), gateway)
     functions = template.functions.values()
     unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
-    return LocalApi(template, server, docs, store, loaded, secret_source, unresolved)
+    return LocalApi(template, server, docs, store, lock, loaded, secret_source, unresolved)
 
 
 def banner(api: LocalApi) -> str:

@@ -1,18 +1,25 @@
 """The embedded store: one mongomock client shared by every function, kept on disk.
 
 After each request that may have written, every collection is dumped with
-``bson.json_util`` to one file, replaced atomically; it is loaded
+``bson.json_util`` to one file, written, synced and renamed over the old one; it is loaded
 again on start, so a restart loses nothing. Indexes are not stored: the functions recreate
 them on their first use of the database.
+
+One server at a time owns a data directory: :class:`DataDirLock` (an OS lock on
+``<data_dir>/lock``, held while the server runs) makes a second one refuse to start rather
+than overwrite the first one's writes with its own older snapshot.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import tempfile
 from datetime import UTC
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import mongomock
@@ -24,6 +31,7 @@ from local_api.project import DatabaseHook
 logger = logging.getLogger(__name__)
 
 STORE_FILE = "store.json"
+LOCK_FILE = "lock"
 FORMAT_VERSION = 1
 _JSON_OPTIONS = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True, tzinfo=UTC)
 _SYSTEM_PREFIX = "system."
@@ -31,6 +39,62 @@ _SYSTEM_PREFIX = "system."
 
 class StoreError(RuntimeError):
     """Raised when the store file on disk cannot be read back."""
+
+
+class DataDirBusy(StoreError):
+    """Raised when another local API already serves from the same data directory."""
+
+
+class DataDirLock:
+    """An exclusive OS lock (``flock``) on ``<data_dir>/lock``: one server per data directory.
+
+    The operating system drops the lock when the process ends, however it ends, so a crashed
+    server never leaves a stale lock behind. The file holds the owner's pid, for the message.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise DataDirBusy saying who holds it and what to do instead."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip()
+            os.close(fd)
+            by = f" (pid {owner})" if owner.isdigit() else ""
+            raise DataDirBusy(
+                f"{self.data_dir} is in use by another local API{by}: stop that one, "
+                "or start this one with --data-dir <another dir> or --in-memory"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let the next server have the data directory (idempotent)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> DataDirLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.release()
 
 
 class EmbeddedStore:
@@ -70,7 +134,8 @@ class EmbeddedStore:
         return {"version": FORMAT_VERSION, "databases": databases}
 
     def save(self) -> None:
-        """Write the snapshot to a temporary file, then rename it over the store file."""
+        """Write the snapshot to a temporary file, sync it to disk, then rename it over the store
+        file (and sync the directory, so the rename itself survives a power cut)."""
         if self.path is None:
             return
         text = json_util.dumps(self.snapshot(), json_options=_JSON_OPTIONS, indent=1)
@@ -79,10 +144,13 @@ class EmbeddedStore:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _sync_directory(self.path.parent)
 
     def install(self) -> None:
         """Make this store the functions' database (again, when a reload made new modules)."""
@@ -91,3 +159,16 @@ class EmbeddedStore:
     def describe(self) -> str:
         """Where the data lives, for the start banner."""
         return "in memory (--in-memory)" if self.path is None else str(self.path)
+
+
+def _sync_directory(path: Path) -> None:
+    """fsync a directory where the platform allows it (not on Windows, say)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
