@@ -74,7 +74,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             f"(default: {DATA_DIR_NAME}/ next to the template)"
         ),
     )
-    parser.add_argument("--no-reload", action="store_true", help="do not watch functions/ and shared/ for edits")
+    parser.add_argument(
+        "--no-reload", action="store_true", help=f"do not watch the functions' code and {LAYER_PACKAGE}/ for edits"
+    )
     return parser.parse_args(argv)
 
 

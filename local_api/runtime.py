@@ -2,11 +2,11 @@
 
 Handlers are imported from ``CodeUri`` + ``Handler`` under a unique module name (registered
 in ``sys.modules`` before it runs: pydantic generics look their module up there), with the
-template's folder first on ``sys.path`` so ``import shared`` works as the layer does in
-Lambda. Invocations hold one lock (the embedded store is not thread-safe, and Lambda runs
-one request per container anyway). Before each one the watched sources are checked, and a
-change purges the layer's package (``shared``, ``shared.*``) and the function modules so the
-next import sees it.
+template's folder first on ``sys.path`` so the layer's package (``project.LAYER_PACKAGE``)
+imports as it does in Lambda. Invocations hold one lock (the embedded store is not
+thread-safe, and Lambda runs one request per container anyway). Before each one the watched
+sources are checked, and a change purges the layer's package, its submodules and the
+function modules so the next import sees it.
 """
 
 from __future__ import annotations
