@@ -13,20 +13,18 @@ import json
 import os
 import secrets
 import shlex
-import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local_api.project import clear_settings_cache
 from local_api.template import Function
 
 LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_STACK_NAME = "local"
-JWT_SECRET = "JWT_SECRET"  # noqa: S105 - the variable's name
-MONGODB_URI = "MONGODB_URI"
 ENV_FILE_NAME = "env.local.json"
 GLOBAL_SECTION = "Parameters"
 
@@ -148,17 +146,9 @@ class EnvironmentSwitcher:
                 changed = True
         self.active = function_id
         if changed:
-            clear_settings_cache()
+            clear_settings_cache()  # the layer's settings were read from the old environment
         return changed
 
     def forget(self) -> None:
         """Re-check the environment on the next activation (after a reload)."""
         self.active = None
-
-
-def clear_settings_cache() -> None:
-    """``shared.config.get_settings`` caches the environment it read: drop it after a change."""
-    config = sys.modules.get("shared.config")
-    get_settings = getattr(config, "get_settings", None)
-    if get_settings is not None and hasattr(get_settings, "cache_clear"):
-        get_settings.cache_clear()

@@ -28,13 +28,19 @@ _UNSET: Any = object()
 
 
 def reset_containers() -> None:
-    """What a fresh Lambda container would start with: no settings, client or cached secrets."""
+    """What a fresh Lambda container would start with: no settings, client or cached secrets.
+
+    Where a test configures no MongoDB URI, its functions use a fresh in-memory store
+    (mongomock), installed through ``shared.db``'s client hook.
+    """
+    import mongomock
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config, db
 
     config.get_settings.cache_clear()
     db.reset()
+    db.use_client(mongomock.MongoClient(tz_aware=True))
     parameters.clear_caches()
     # Powertools configures a service's logger once per process; a new container starts bare.
     service_logger = logging.getLogger("prompt-api")

@@ -18,6 +18,7 @@ from tests.integration.conftest import StartApi
 from tests.integration.helpers import (
     JWT_SECRET,
     PASSWORD,
+    START_TIMEOUT_S,
     LocalApi,
     bearer,
     copy_project,
@@ -475,6 +476,26 @@ def test_store_and_tokens_survive_a_restart(tmp_path: Path, start_api: StartApi)
     assert duplicate.status_code == 409
     assert (data_dir / "store.json").is_file()
     assert login(second, user["email"])
+
+
+def test_second_server_on_one_data_dir_refuses_to_start(tmp_path: Path, start_api: StartApi) -> None:
+    data_dir = tmp_path / "data"
+    first = start_api("--data-dir", str(data_dir), env={"JWT_SECRET": JWT_SECRET})
+    user, token = new_user(first)
+
+    second = LocalApi("--data-dir", str(data_dir), env={"JWT_SECRET": JWT_SECRET}, log=tmp_path / "second.log")
+    try:
+        status = second.process.wait(timeout=START_TIMEOUT_S)
+    finally:
+        second.stop()
+    me = first.request("GET", "/api/me", headers=bearer(token))
+
+    assert status == 2
+    assert second.output() == (
+        f"local_api: {data_dir} is in use by another local API (pid {first.process.pid}): stop that one, "
+        "or start this one with --data-dir <another dir> or --in-memory\n"
+    )
+    assert (me.status_code, me.json()) == (200, user)
 
 
 def test_mongodb_uri_replaces_the_embedded_store(tmp_path: Path, start_api: StartApi) -> None:
