@@ -26,7 +26,6 @@ DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 DEFAULT_REAUTHORIZE_S = 300
 
-Resolver = Intrinsics  # its old name, until tests/test_openapi.py imports Intrinsics from local_api.intrinsics
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader where libyaml is there
 
@@ -338,9 +337,16 @@ def _routes(function_id: str, props: Mapping[str, Any], apis: dict[str, SamApi],
     return routes
 
 
-def load_application(path: Path, intrinsics: Intrinsics, document: Mapping[str, Any] | None = None) -> Application:
-    """Every function, API and route of the template at ``path`` (already read: ``document``)."""
+def load_application(
+    path: Path, intrinsics: Intrinsics | None = None, document: Mapping[str, Any] | None = None
+) -> Application:
+    """Every function, API and route of the template at ``path`` (already read: ``document``).
+
+    Without ``intrinsics``, parameters take their defaults and there are no pseudo parameters.
+    """
     template = document if document is not None else load_yaml(path)
+    if intrinsics is None:
+        intrinsics = Intrinsics(parameter_defaults(template), {})
     root = path.resolve().parent
     resources = template.get("Resources") or {}
     globals_ = template.get("Globals") or {}
