@@ -200,6 +200,34 @@ def test_malformed_authorization_header_is_401_without_calling_the_authorizer(ap
     assert api.last_request_line()["note"] == "JwtAuthorizer: token fails ValidationExpression"
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_bearer_scheme_is_case_insensitive(api: LocalApi, scheme: str) -> None:
+    user, token = new_user(api)
+
+    response = api.request("GET", "/api/me", headers={"Authorization": f"{scheme} {token}"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == user["id"]
+
+
+def test_deeply_nested_json_body_is_422(api: LocalApi) -> None:
+    response = api.request(
+        "POST", "/api/register", data="[" * 100_000 + "]" * 100_000, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_json_media_type_in_capitals_is_json(api: LocalApi) -> None:
+    body = {"client_name": "upper-case-client"}
+
+    response = api.request("POST", "/api/status", data=json.dumps(body), headers={"Content-Type": "Application/JSON"})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["client_name"] == "upper-case-client"
+
+
 def test_expired_token_is_401(api: LocalApi) -> None:
     user, _ = new_user(api)
 
