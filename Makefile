@@ -48,7 +48,7 @@ openapi: install
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install
 # chromium), so not part of make test.
 docs-check: install
-	$(BIN)/python -m local_api.docs_check
+	$(BIN)/python -m tests.integration.docs_check
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis out
