@@ -59,7 +59,8 @@ openapi: install
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install
-# chromium), so not part of make test.
+# chromium; .ci/run installs it). make test runs the same check as a test, skipped without Chromium
+# (failed instead where CI=true).
 docs-check: install
 	$(BIN)/python -m tests.integration.docs_check
 
