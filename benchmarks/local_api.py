@@ -117,7 +117,7 @@ def in_process_overhead(count: int) -> tuple[float, float]:
         gateway = api.server.gateway
         request = HttpRequest("GET", "/api/health", "", [("Host", "127.0.0.1"), ("Accept", "*/*")], b"", "127.0.0.1")
         assert gateway.handle(request).response.status == 200  # loads the function, installs the store
-        function = api.app.functions["HealthFunction"]
+        function = api.template.functions["HealthFunction"]
         handler = gateway.runtime.handler(function.logical_id)
         stage = Stage("local", "prod", "us-east-1", "123456789012")
         event = proxy_event(request, resource="/api/health", path_params={}, stage=stage, request_id="bench")

@@ -93,11 +93,6 @@ class LocalApi:
     jwt_secret_source: str
     unresolved: list[str]
 
-    @property
-    def app(self) -> Application:
-        """The old name of ``template``, until benchmarks/local_api.py reads ``template``."""
-        return self.template
-
     def close(self) -> None:
         """Stop listening and let the next server have the data directory."""
         self.server.server_close()

@@ -14,11 +14,11 @@ import jwt
 import pytest
 import requests
 
+from local_api.harness import START_TIMEOUT_S
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import (
     JWT_SECRET,
     PASSWORD,
-    START_TIMEOUT_S,
     LocalApi,
     bearer,
     copy_project,
