@@ -26,6 +26,7 @@ from local_api.environment import (
     EnvironmentSwitcher,
     local_jwt_secret,
     parameter_overrides,
+    parse_parameter_overrides,
     provided,
     pseudo_parameters,
     read_env_file,
@@ -75,6 +76,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as sam local start-api takes them (they win over samconfig.toml's)",
+    )
+    parser.add_argument(
         "--no-reload", action="store_true", help=f"do not watch the functions' code and {LAYER_PACKAGE}/ for edits"
     )
     return parser.parse_args(argv)
@@ -110,7 +119,12 @@ def build(args: argparse.Namespace) -> LocalApi:
     root = template_path.parent
     document = load_yaml(template_path)
     samconfig = read_samconfig(root)
-    parameters = {**parameter_defaults(document), **parameter_overrides(samconfig)}
+    defaults = parameter_defaults(document)
+    overrides = parse_parameter_overrides(args.parameter_overrides)
+    unknown = sorted(set(overrides) - set(document.get("Parameters") or {}))
+    if unknown:
+        raise ValueError(f"--parameter-overrides: {', '.join(unknown)} not a parameter of {template_path.name}")
+    parameters = {**defaults, **parameter_overrides(samconfig), **overrides}
     template = load_application(template_path, Intrinsics(parameters, pseudo_parameters(samconfig)), document)
 
     data_dir = None if args.in_memory else (args.data_dir or root / DATA_DIR_NAME).resolve()

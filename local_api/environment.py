@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,28 @@ def read_samconfig(root: Path) -> dict[str, Any]:
     }
 
 
+_LONG_FORM = re.compile(r"^ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)$")
+
+
+def parse_parameter_overrides(raw: str | Sequence[str]) -> dict[str, str]:
+    """Parameter overrides as SAM takes them: ``"A=1 B='x y'"``, a list of such strings, and
+    the long form ``ParameterKey=A,ParameterValue=1``; ValueError for an item of neither form."""
+    items = [item for part in ([raw] if isinstance(raw, str) else raw) for item in shlex.split(str(part))]
+    overrides = {}
+    for item in items:
+        long_form = _LONG_FORM.match(item)
+        key, separator, value = (long_form["key"], "=", long_form["value"]) if long_form else item.partition("=")
+        if not separator or not key:
+            raise ValueError(
+                f"parameter override {item!r}: expected Key=Value or ParameterKey=Key,ParameterValue=Value"
+            )
+        overrides[key] = value
+    return overrides
+
+
 def parameter_overrides(samconfig: Mapping[str, Any]) -> dict[str, str]:
-    """``parameter_overrides`` (``"A=1 B='x y'"`` or a list of ``A=1``) as a mapping."""
-    raw = samconfig.get("parameter_overrides") or []
-    items = shlex.split(raw) if isinstance(raw, str) else [str(i) for i in raw]
-    return dict(item.split("=", 1) for item in items if "=" in item)
+    """``samconfig.toml``'s ``parameter_overrides`` as a mapping."""
+    return parse_parameter_overrides(samconfig.get("parameter_overrides") or [])
 
 
 def pseudo_parameters(samconfig: Mapping[str, Any]) -> dict[str, str]:

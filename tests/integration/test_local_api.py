@@ -262,6 +262,31 @@ def test_authorizer_result_is_cached_per_token(api: LocalApi) -> None:
     assert (second_line["target"], second_line["note"]) == ("ListPromptsFunction", "JwtAuthorizer: cached")
 
 
+def test_parameter_override_of_authorizer_cache_seconds_to_zero_invokes_it_every_time(start_api: StartApi) -> None:
+    server = start_api(
+        "--in-memory", "--parameter-overrides", "AuthorizerCacheSeconds=0", env={"JWT_SECRET": JWT_SECRET}
+    )
+    _, token = new_user(server)
+
+    notes = []
+    for _ in range(2):
+        assert server.request("GET", "/api/me", headers=bearer(token)).status_code == 200
+        notes.append(server.last_request_line()["note"])
+
+    assert notes == ["JwtAuthorizer: invoked", "JwtAuthorizer: invoked"]
+
+
+def test_parameter_override_of_an_unknown_parameter_refuses_to_start(tmp_path: Path) -> None:
+    server = LocalApi("--in-memory", "--parameter-overrides", "NoSuchParameter=1", log=tmp_path / "out.log")
+    try:
+        status = server.process.wait(timeout=START_TIMEOUT_S)
+    finally:
+        server.stop()
+
+    assert status == 2
+    assert server.output() == "local_api: --parameter-overrides: NoSuchParameter not a parameter of template.yaml\n"
+
+
 # API Gateway's own answers -----------------------------------------------------------------
 
 

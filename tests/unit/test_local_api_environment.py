@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from local_api.environment import EnvironmentPlan, parameter_overrides
+import pytest
+
+from local_api.environment import EnvironmentPlan, parameter_overrides, parse_parameter_overrides
 from local_api.template import Function
 
 
@@ -12,6 +14,18 @@ def test_parameter_overrides_accept_quoted_values_and_lists() -> None:
     assert parameter_overrides({"parameter_overrides": "A=1 B='x y' C=\"z\""}) == {"A": "1", "B": "x y", "C": "z"}
     assert parameter_overrides({"parameter_overrides": ["A=1", "B=two"]}) == {"A": "1", "B": "two"}
     assert parameter_overrides({}) == {}
+
+
+def test_parameter_overrides_accept_sams_command_line_forms() -> None:
+    given = ["A=1", "B='x y' ParameterKey=C,ParameterValue=three", "ParameterKey=D,ParameterValue=a=b"]
+
+    assert parse_parameter_overrides(given) == {"A": "1", "B": "x y", "C": "three", "D": "a=b"}
+
+
+@pytest.mark.parametrize("item", ["A", "=1", "B= C"])
+def test_parameter_override_of_neither_form_is_an_error(item: str) -> None:
+    with pytest.raises(ValueError, match="expected Key=Value"):
+        parse_parameter_overrides([item])
 
 
 def test_process_environment_wins_over_template_and_env_file() -> None:
