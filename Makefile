@@ -1,21 +1,34 @@
 # Everyday verbs. `make start-api` and `make test` set up everything they need on a fresh machine.
-PYTHON ?= python3
+# .venv is built with the Lambda runtime's python3.13 where the machine has one (the finder make build
+# uses), else with python3; `make install PYTHON=...` chooses another.
+PYTHON313_DIR := $(shell layers/find-python313.sh 2>/dev/null)
+PYTHON ?= $(if $(PYTHON313_DIR),$(PYTHON313_DIR)/python3.13,python3)
+# The interpreter's version and base installation, e.g. python3.13.0_usr: the stamp below is named after
+# it, so that a .venv made with another Python is made again.
+PYTHON_ID_CODE := import sys; print("python%d.%d.%d" % sys.version_info[:3] + sys.base_prefix.replace("/", "_"))
+PYTHON_ID := $(shell $(PYTHON) -c '$(PYTHON_ID_CODE)' 2>/dev/null)
 VENV := .venv
 BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed-$(PYTHON_ID)
 
 SAM_VENV := .venv-sam
+SAM_PYTHON ?= python3
 SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
 .PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy
 
-install: $(VENV)/.installed
+install: $(VENV_STAMP)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON_ID)" || { echo "make install: $(PYTHON) does not run" >&2; exit 1; }
+	@case "$(PYTHON_ID)" in python3.13.*) ;; *) echo "make install: .venv uses $(PYTHON), not python3.13: tests run on another Python than Lambda's";; esac
+	@if [ "$$($(BIN)/python -c '$(PYTHON_ID_CODE)' 2>/dev/null)" != "$(PYTHON_ID)" ]; then \
+		echo "rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)" && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed*
 	touch $@
 
 test: install
@@ -51,9 +64,10 @@ events: openapi
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install
-# chromium), so not part of make test.
+# chromium; .ci/run installs it). make test runs the same check as a test, skipped without Chromium
+# (failed instead where CI=true).
 docs-check: install
-	$(BIN)/python -m local_api.docs_check
+	$(BIN)/python -m tests.integration.docs_check
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis out
@@ -62,7 +76,7 @@ clean:
 sam-install: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 
 $(SAM_VENV)/.installed-$(SAM_CLI_VERSION):
-	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@

@@ -20,10 +20,7 @@ import argparse
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -31,57 +28,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local_api.harness import LocalApiProcess
+
 ROOT = Path(__file__).resolve().parent.parent
 JWT_SECRET = "benchmark-signing-secret-that-is-long-enough-000"  # noqa: S105 - a throwaway test secret
 PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway test password
 ENVIRONMENT = {"JWT_SECRET": JWT_SECRET, "BCRYPT_ROUNDS": "4"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def start_server() -> LocalApiProcess:
+    """The local API with a throwaway store, polled often so that start times are measured closely."""
+    return LocalApiProcess("--in-memory", env=ENVIRONMENT, poll_interval_s=0.005)
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "JWT_SECRET_ARN")}
-    env.update(ENVIRONMENT)
-    return subprocess.Popen(
-        [sys.executable, "-m", "local_api", "--in-memory", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def time_to_first_health(port: int) -> float:
+def time_to_first_health() -> float:
     """Seconds from process start to the first 200 on /api/health."""
-    started = time.perf_counter()
-    process = start_server(port)
+    server = start_server()
     try:
-        while time.perf_counter() - started < 30:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/api/health")
-                if connection.getresponse().status == 200:
-                    return time.perf_counter() - started
-            except OSError:
-                time.sleep(0.005)
-            finally:
-                connection.close()
-        raise RuntimeError("the local API did not become healthy within 30 s")
+        return server.wait_until_healthy()
     finally:
-        stop_server(process)
+        server.stop()
 
 
 class Client:
@@ -151,7 +117,7 @@ def in_process_overhead(count: int) -> tuple[float, float]:
         gateway = api.server.gateway
         request = HttpRequest("GET", "/api/health", "", [("Host", "127.0.0.1"), ("Accept", "*/*")], b"", "127.0.0.1")
         assert gateway.handle(request).response.status == 200  # loads the function, installs the store
-        function = api.app.functions["HealthFunction"]
+        function = api.template.functions["HealthFunction"]
         handler = gateway.runtime.handler(function.logical_id)
         stage = Stage("local", "prod", "us-east-1", "123456789012")
         event = proxy_event(request, resource="/api/health", path_params={}, stage=stage, request_id="bench")
@@ -190,20 +156,15 @@ def main() -> None:
     args = parser.parse_args()
     starts, count, seconds = (2, 200, 1.0) if args.quick else (5, 1000, 3.0)
 
-    time_to_first_health(free_port())  # warm-up: bytecode caches, as on any second start
-    start_s = [time_to_first_health(free_port()) for _ in range(starts)]
+    time_to_first_health()  # warm-up: bytecode caches, as on any second start
+    start_s = [time_to_first_health() for _ in range(starts)]
 
     direct_ms, gateway_ms = in_process_overhead(count)
 
-    port = free_port()
-    server = start_server(port)
+    server = start_server()
     try:
-        while True:
-            try:
-                if Client(port).call("GET", "/api/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.01)
+        server.wait_until_healthy()
+        port = server.port
         health = Client(port)
         http_ms = statistics.median(timings_ms(lambda: health.call("GET", "/api/health"), count))
         health.close()
@@ -211,7 +172,7 @@ def main() -> None:
         health_rps = requests_per_second(port, "/api/health", {}, seconds, connections=4)
         prompts_rps = requests_per_second(port, "/api/prompts?limit=20", headers, seconds, connections=4)
     finally:
-        stop_server(server)
+        server.stop()
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, embedded store (--in-memory)")
     print(

@@ -1,4 +1,8 @@
-"""``python -m local_api``: read the template, set up the store and environment, serve."""
+"""``python -m local_api``: read the template, set up the store and environment, serve.
+
+This is where the pieces meet: the gateway, and the tool's own routes (the API docs) that
+plug into it; the data directory's lock, held while the server runs.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,22 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from local_api.authorizer import TokenAuthorizers
 from local_api.docs import DOCS_PATH, DOCUMENT_PATH, ApiDocs
 from local_api.environment import (
     ENV_FILE_NAME,
-    JWT_SECRET,
     LOCAL_ACCOUNT_ID,
-    MONGODB_URI,
     EnvironmentPlan,
     EnvironmentSwitcher,
     local_jwt_secret,
     parameter_overrides,
+    parse_parameter_overrides,
     provided,
     pseudo_parameters,
     read_env_file,
@@ -30,10 +34,12 @@ from local_api.environment import (
     region,
 )
 from local_api.gateway import Gateway
+from local_api.intrinsics import Intrinsics
+from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, NAME
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
-from local_api.store import EmbeddedStore, StoreError
-from local_api.template import Application, Resolver, TemplateError, load_application, load_yaml, parameter_defaults
+from local_api.store import DataDirLock, EmbeddedStore, StoreError
+from local_api.template import Application, TemplateError, load_application, load_yaml, parameter_defaults
 
 logger = logging.getLogger("local_api")
 
@@ -64,9 +70,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--data-dir",
         type=Path,
         default=None,
-        help=f"where the embedded store and the local JWT secret live (default: {DATA_DIR_NAME}/ next to the template)",
+        help=(
+            "where the embedded store and the local JWT secret live, one server at a time "
+            f"(default: {DATA_DIR_NAME}/ next to the template)"
+        ),
     )
-    parser.add_argument("--no-reload", action="store_true", help="do not watch functions/ and shared/ for edits")
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as sam local start-api takes them (they win over samconfig.toml's)",
+    )
+    parser.add_argument(
+        "--no-reload", action="store_true", help=f"do not watch the functions' code and {LAYER_PACKAGE}/ for edits"
+    )
     return parser.parse_args(argv)
 
 
@@ -74,27 +93,63 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 class LocalApi:
     """Everything ``python -m local_api`` built, ready to serve."""
 
-    app: Application
+    template: Application
     server: LocalApiServer
+    docs: ApiDocs
     store: EmbeddedStore | None
+    lock: DataDirLock | None
     loaded_documents: int
     jwt_secret_source: str
     unresolved: list[str]
 
+    def close(self) -> None:
+        """Stop listening and let the next server have the data directory."""
+        self.server.server_close()
+        if self.lock is not None:
+            self.lock.release()
+
 
 def build(args: argparse.Namespace) -> LocalApi:
-    """Read the template and the configuration layers; wire store, runtime, gateway and server."""
+    """Read the template and the configuration layers; wire store, runtime, gateway and server.
+
+    The data directory is locked first (DataDirBusy when another server has it) and stays
+    locked until ``LocalApi.close()``.
+    """
     template_path: Path = args.template.resolve()
     root = template_path.parent
-    template = load_yaml(template_path)
+    document = load_yaml(template_path)
     samconfig = read_samconfig(root)
-    parameters = {**parameter_defaults(template), **parameter_overrides(samconfig)}
-    app = load_application(template_path, Resolver(parameters, pseudo_parameters(samconfig)), template)
+    defaults = parameter_defaults(document)
+    overrides = parse_parameter_overrides(args.parameter_overrides)
+    unknown = sorted(set(overrides) - set(document.get("Parameters") or {}))
+    if unknown:
+        raise ValueError(f"--parameter-overrides: {', '.join(unknown)} not a parameter of {template_path.name}")
+    parameters = {**defaults, **parameter_overrides(samconfig), **overrides}
+    template = load_application(template_path, Intrinsics(parameters, pseudo_parameters(samconfig)), document)
 
-    env_path = args.env_vars or root / ENV_FILE_NAME
+    data_dir = None if args.in_memory else (args.data_dir or root / DATA_DIR_NAME).resolve()
+    lock = DataDirLock(data_dir) if data_dir is not None else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        return _wire(args, template, samconfig, data_dir, lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+
+
+def _wire(
+    args: argparse.Namespace,
+    template: Application,
+    samconfig: Mapping[str, Any],
+    data_dir: Path | None,
+    lock: DataDirLock | None,
+) -> LocalApi:
+    """Environment, store, runtime, gateway (with the docs plugged in) and server, for ``template``."""
+    env_path = args.env_vars or template.root / ENV_FILE_NAME
     env_file = read_env_file(env_path)
     process = dict(os.environ)
-    data_dir = None if args.in_memory else (args.data_dir or root / DATA_DIR_NAME).resolve()
 
     local_defaults: dict[str, str] = {}
     if provided(JWT_SECRET, env_file, process):
@@ -102,7 +157,7 @@ def build(args: argparse.Namespace) -> LocalApi:
     else:
         local_defaults[JWT_SECRET] = local_jwt_secret(data_dir)
         secret_source = "generated, kept for this run only" if data_dir is None else f"generated, kept in {data_dir}"
-    plan = EnvironmentPlan.build(app.functions, env_file, local_defaults, process)
+    plan = EnvironmentPlan.build(template.functions, env_file, local_defaults, process)
 
     store = None if provided(MONGODB_URI, env_file, process) else EmbeddedStore(data_dir)
     loaded = store.load() if store is not None else 0
@@ -110,13 +165,15 @@ def build(args: argparse.Namespace) -> LocalApi:
     account = LOCAL_ACCOUNT_ID
     aws_region = str(samconfig.get("region") or region())
     runtime = FunctionRuntime(
-        app, EnvironmentSwitcher(plan), store, region=aws_region, account_id=account, hot_reload=not args.no_reload
+        template, EnvironmentSwitcher(plan), store, region=aws_region, account_id=account, hot_reload=not args.no_reload
     )
     docs = ApiDocs(runtime)
-    gateway = Gateway(app, runtime, TokenAuthorizers(), region=aws_region, account_id=account, docs=docs)
+    authorizers = TokenAuthorizers()
+    gateway = Gateway(template, runtime, authorizers, region=aws_region, account_id=account, extra_routes=[docs])
     server = LocalApiServer((args.host, args.port), gateway)
-    unresolved = sorted({name for f in app.functions.values() for name in f.unresolved if name not in plan.managed})
-    return LocalApi(app, server, store, loaded, secret_source, unresolved)
+    functions = template.functions.values()
+    unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
+    return LocalApi(template, server, docs, store, lock, loaded, secret_source, unresolved)
 
 
 def banner(api: LocalApi) -> str:
@@ -124,11 +181,11 @@ def banner(api: LocalApi) -> str:
     host, port = api.server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host
     base = f"http://{host}:{port}"
-    lines = [f"Prompt API (local, no Docker) on {base}"]
-    for route in sorted(api.app.routes, key=lambda r: (r.path, r.method)):
+    lines = [f"{NAME} (local, no Docker) on {base}"]
+    for route in sorted(api.template.routes, key=lambda r: (r.path, r.method)):
         auth = f"  [{route.authorizer}]" if route.authorizer else ""
         lines.append(f"  {route.method:<7} {route.path:<32} -> {route.function_id}{auth}")
-    shadowed = api.server.gateway.shadowed_docs()
+    shadowed = api.server.gateway.shadowed(api.docs.paths)
     if shadowed:
         lines.append(f"API docs: not served, the template routes {', '.join(shadowed)}")
     else:
@@ -136,11 +193,11 @@ def banner(api: LocalApi) -> str:
     if api.store is not None:
         lines.append(f"Store: embedded, {api.store.describe()} ({api.loaded_documents} documents loaded)")
     else:
-        lines.append("Store: MongoDB at MONGODB_URI")
+        lines.append(f"Store: MongoDB at {MONGODB_URI}")
     lines.append(f"JWT secret: {api.jwt_secret_source}")
     if api.unresolved:
         lines.append(f"Left unset (only resolvable once deployed): {', '.join(api.unresolved)}")
-    lines.append("Edits under functions/ and shared/ apply on the next request. Ctrl+C stops.")
+    lines.append(f"Edits under functions/ and {LAYER_PACKAGE}/ apply on the next request. Ctrl+C stops.")
     return "\n".join(lines)
 
 
@@ -173,5 +230,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        api.server.server_close()
+        api.close()
     return 0

@@ -13,8 +13,9 @@ import logging
 import threading
 from importlib.resources import files
 
+from local_api import project
 from local_api.events import HttpRequest
-from local_api.openapi import merge, resolver_of, routed_functions, shared_version
+from local_api.openapi import merge, resolver_of, routed_functions
 from local_api.responses import JSON, HttpResponse
 from local_api.runtime import FunctionRuntime
 
@@ -58,8 +59,12 @@ PAGE = """<!DOCTYPE html>
 
 
 class ApiDocs:
-    """Answers the dev-only paths; everything else is left to the gateway's routes."""
+    """Answers the dev-only paths; everything else is left to the gateway's routes.
 
+    The gateway takes it as one of its extra routes (``local_api.gateway.ExtraRoutes``).
+    """
+
+    label = "local API docs"
     paths = (DOCUMENT_PATH, DOCS_PATH, *_ASSETS)
 
     def __init__(self, runtime: FunctionRuntime) -> None:
@@ -89,9 +94,9 @@ class ApiDocs:
     def _build(self, runtime: FunctionRuntime) -> bytes:
         # Called under the runtime's lock, after its reload check (which may have forgotten the cache).
         if self._document is None:
-            functions = routed_functions(runtime.app)
+            functions = routed_functions(runtime.template)
             resolvers = [resolver_of(f, runtime.module(f.logical_id)) for f in functions]
-            document = merge(resolvers, version=shared_version(runtime.app.root))
+            document = merge(resolvers, version=project.version(runtime.template.root))
             self._document = json.dumps(document, ensure_ascii=False).encode()
         return self._document
 

@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
-import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local_api.project import clear_settings_cache
 from local_api.template import Function
 
 LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_STACK_NAME = "local"
-JWT_SECRET = "JWT_SECRET"  # noqa: S105 - the variable's name
-MONGODB_URI = "MONGODB_URI"
 ENV_FILE_NAME = "env.local.json"
 GLOBAL_SECTION = "Parameters"
 
@@ -48,11 +47,28 @@ def read_samconfig(root: Path) -> dict[str, Any]:
     }
 
 
+_LONG_FORM = re.compile(r"^ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)$")
+
+
+def parse_parameter_overrides(raw: str | Sequence[str]) -> dict[str, str]:
+    """Parameter overrides as SAM takes them: ``"A=1 B='x y'"``, a list of such strings, and
+    the long form ``ParameterKey=A,ParameterValue=1``; ValueError for an item of neither form."""
+    items = [item for part in ([raw] if isinstance(raw, str) else raw) for item in shlex.split(str(part))]
+    overrides = {}
+    for item in items:
+        long_form = _LONG_FORM.match(item)
+        key, separator, value = (long_form["key"], "=", long_form["value"]) if long_form else item.partition("=")
+        if not separator or not key:
+            raise ValueError(
+                f"parameter override {item!r}: expected Key=Value or ParameterKey=Key,ParameterValue=Value"
+            )
+        overrides[key] = value
+    return overrides
+
+
 def parameter_overrides(samconfig: Mapping[str, Any]) -> dict[str, str]:
-    """``parameter_overrides`` (``"A=1 B='x y'"`` or a list of ``A=1``) as a mapping."""
-    raw = samconfig.get("parameter_overrides") or []
-    items = shlex.split(raw) if isinstance(raw, str) else [str(i) for i in raw]
-    return dict(item.split("=", 1) for item in items if "=" in item)
+    """``samconfig.toml``'s ``parameter_overrides`` as a mapping."""
+    return parse_parameter_overrides(samconfig.get("parameter_overrides") or [])
 
 
 def pseudo_parameters(samconfig: Mapping[str, Any]) -> dict[str, str]:
@@ -148,17 +164,9 @@ class EnvironmentSwitcher:
                 changed = True
         self.active = function_id
         if changed:
-            clear_settings_cache()
+            clear_settings_cache()  # the layer's settings were read from the old environment
         return changed
 
     def forget(self) -> None:
         """Re-check the environment on the next activation (after a reload)."""
         self.active = None
-
-
-def clear_settings_cache() -> None:
-    """``shared.config.get_settings`` caches the environment it read: drop it after a change."""
-    config = sys.modules.get("shared.config")
-    get_settings = getattr(config, "get_settings", None)
-    if get_settings is not None and hasattr(get_settings, "cache_clear"):
-        get_settings.cache_clear()

@@ -29,7 +29,7 @@ from local_api.environment import DEFAULT_REGION, LOCAL_ACCOUNT_ID
 from local_api.events import HttpRequest, Stage, proxy_event
 from local_api.gateway import api_id
 from local_api.openapi import DOCUMENT
-from local_api.template import Application, Resolver, Route, load_application, load_yaml, parameter_defaults
+from local_api.template import Application, Route, load_application
 
 EVENTS_DIR = Path("events")
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
@@ -188,8 +188,7 @@ def fixtures(application: Application, document: Mapping[str, Any], events_dir: 
 
 def build(template_path: Path, document_path: Path) -> list[Fixture]:
     """The fixtures of the template at ``template_path``, paths relative to its folder."""
-    template = load_yaml(template_path)
-    application = load_application(template_path, Resolver(parameter_defaults(template), {}), template)
+    application = load_application(template_path)
     document = json.loads(document_path.read_text(encoding="utf-8"))
     return fixtures(application, document, application.root / EVENTS_DIR)
 

@@ -1,14 +1,20 @@
-"""One request through "API Gateway": route, preflight, authorizer, function, proxy response."""
+"""One request through "API Gateway": route, preflight, authorizer, function, proxy response.
+
+The tool's own pages (the API docs, say) plug in as :class:`ExtraRoutes`, wired by ``cli.py``:
+the gateway asks them only where no route of the template matches, and knows nothing else
+about them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from local_api.authorizer import TokenAuthorizers
-from local_api.docs import ApiDocs
 from local_api.events import HttpRequest, Stage, proxy_event
 from local_api.responses import (
     HttpResponse,
@@ -19,11 +25,29 @@ from local_api.responses import (
 )
 from local_api.routing import ANY, Match, Router
 from local_api.runtime import FunctionRuntime
-from local_api.template import IMPLICIT_API, Api, Application, Route
+from local_api.template import IMPLICIT_API, Application, Route, SamApi
 
 logger = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ExtraRoutes(Protocol):
+    """Paths the tool answers itself, next to the template's routes."""
+
+    @property
+    def label(self) -> str:
+        """What the request log names as the target of these paths."""
+        ...
+
+    @property
+    def paths(self) -> Sequence[str]:
+        """Every path it may answer (for the start banner: which ones the template shadows)."""
+        ...
+
+    def handle(self, request: HttpRequest) -> HttpResponse | None:
+        """The response to ``request``, or None when it is not one of these routes."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +59,7 @@ class Handled:
     note: str = ""
 
 
-def api_id(api: Api) -> str:
+def api_id(api: SamApi) -> str:
     """A stable, API Gateway-like id (10 characters) for an API of the template."""
     return hashlib.sha1(api.logical_id.encode(), usedforsecurity=False).hexdigest()[:10]
 
@@ -45,27 +69,27 @@ class Gateway:
 
     def __init__(
         self,
-        app: Application,
+        template: Application,
         runtime: FunctionRuntime,
         authorizers: TokenAuthorizers,
         *,
         region: str,
         account_id: str,
-        docs: ApiDocs | None = None,
+        extra_routes: Sequence[ExtraRoutes] = (),
     ) -> None:
-        self.app = app
-        self.docs = docs
+        self.template = template
+        self.extra_routes = tuple(extra_routes)
         self.runtime = runtime
         self.authorizers = authorizers
-        self.router = Router(app.routes)
-        self.stages = {name: Stage(api_id(api), api.stage, region, account_id) for name, api in app.apis.items()}
-        served = [route.api for route in app.routes]
-        self.default_api = served[0] if served else app.apis[IMPLICIT_API]
+        self.router = Router(template.routes)
+        self.stages = {name: Stage(api_id(api), api.stage, region, account_id) for name, api in template.apis.items()}
+        served = [route.api for route in template.routes]
+        self.default_api = served[0] if served else template.apis[IMPLICIT_API]
         runtime.on_reload(authorizers.clear)
 
-    def shadowed_docs(self) -> list[str]:
-        """The dev-only docs paths a template route matches (the template's function answers there)."""
-        return [path for path in (self.docs.paths if self.docs else ()) if self.router.match(path) is not None]
+    def shadowed(self, paths: Iterable[str]) -> list[str]:
+        """Those of ``paths`` a template route matches: there the template's function answers."""
+        return [path for path in paths if self.router.match(path) is not None]
 
     def handle(self, request: HttpRequest) -> Handled:
         """The response API Gateway would give ``request``."""
@@ -77,9 +101,10 @@ class Gateway:
     def _route(self, request: HttpRequest, request_id: str) -> Handled:
         match = self.router.match(request.path)
         if match is None:
-            dev = self.docs.handle(request) if self.docs is not None else None
-            if dev is not None:
-                return Handled(dev, "local API docs")
+            for extra in self.extra_routes:
+                response = extra.handle(request)
+                if response is not None:
+                    return Handled(response, extra.label)
             return self._error(self.default_api, "MISSING_AUTHENTICATION_TOKEN", request_id, "no route")
         route = match.resource.route_for(request.method)
         api = next(iter(match.resource.methods.values())).api
@@ -89,7 +114,7 @@ class Gateway:
             return self._error(api, "MISSING_AUTHENTICATION_TOKEN", request_id, f"no {request.method} route")
         return self._call(request, route, match, request_id)
 
-    def _preflight(self, request: HttpRequest, api: Api, request_id: str) -> Handled:
+    def _preflight(self, request: HttpRequest, api: SamApi, request_id: str) -> Handled:
         assert api.cors is not None
         if api.authorize_preflight and api.default_authorizer is not None:
             denied = self._authorize(request, api, api.default_authorizer, request_id)
@@ -130,7 +155,7 @@ class Gateway:
         return Handled(response, route.function_id, note)
 
     def _authorize(
-        self, request: HttpRequest, api: Api, name: str, request_id: str
+        self, request: HttpRequest, api: SamApi, name: str, request_id: str
     ) -> tuple[dict[str, object], str] | Handled:
         """The authorizer context and log note, or the gateway response refusing the request."""
         authorizer = api.authorizers[name]
@@ -148,7 +173,7 @@ class Gateway:
 
     def _error(
         self,
-        api: Api,
+        api: SamApi,
         kind: str,
         request_id: str,
         note: str,

@@ -9,7 +9,6 @@ fails when that file is out of date.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -21,22 +20,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
 
+from local_api import project
+from local_api.intrinsics import Intrinsics
 from local_api.runtime import load_module
-from local_api.template import Application, Function, Resolver, load_application, load_yaml, parameter_defaults
+from local_api.template import Application, Function, load_application, load_yaml, parameter_defaults
 
 DOCUMENT = Path("docs/openapi.json")
-TITLE = "Prompt API"
-DESCRIPTION = (
-    "Register and log in (bcrypt + JWT), then create, list, read, update and delete your own prompts; "
-    "record status checks; ask for health. Protected routes take `Authorization: Bearer <token>` "
-    'from `POST /api/login`. Every error body is `{"detail": ...}`.'
-)
-TAGS = [  # in the order a reader meets them (Swagger UI follows it)
-    Tag(name="auth", description="Register, log in for a bearer token, and read your own account."),
-    Tag(name="prompts", description="Your own prompts: create, list, read, update, delete (bearer token)."),
-    Tag(name="status", description="Status checks any client may record and list."),
-    Tag(name="health", description="Is the API up, and can it reach its database?"),
-]
+TITLE = project.NAME
+DESCRIPTION = project.API_DESCRIPTION
+TAGS = [Tag(name=name, description=description) for name, description in project.API_TAGS]
 SECURITY_SCHEMES: dict[str, Any] = {
     "bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT", description="The `access_token` of /api/login."),
 }
@@ -57,14 +49,6 @@ class DocumentError(RuntimeError):
     """Raised when a function of the template has no Powertools resolver to document."""
 
 
-def shared_version(root: Path) -> str:
-    """``shared.__version__`` of the project at ``root`` (the document's version)."""
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    shared = importlib.import_module("shared")
-    return str(shared.__version__)
-
-
 def routed_functions(application: Application) -> list[Function]:
     """The functions behind the template's routes (not the authorizer), in a stable order."""
     return [application.functions[name] for name in sorted({route.function_id for route in application.routes})]
@@ -80,10 +64,10 @@ def resolver_of(function: Function, module: ModuleType) -> Any:
 
 def build(template_path: Path) -> dict[str, Any]:
     """The merged document of every function the template routes to."""
-    os.environ.setdefault("JWT_SECRET", "openapi-generation-only")  # create_app() checks the settings
+    os.environ.setdefault(project.JWT_SECRET, "openapi-generation-only")  # create_app() checks the settings
     template = load_yaml(template_path)
-    application = load_application(template_path, Resolver(parameter_defaults(template), {}), template)
-    version = shared_version(application.root)
+    application = load_application(template_path, Intrinsics(parameter_defaults(template), {}), template)
+    version = project.version(application.root)
     return merge([resolver_of(f, load_module(f)) for f in routed_functions(application)], version=version)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_api.template import Api, Cors
+from local_api.template import Cors, SamApi
 
 JSON = "application/json"
 
@@ -58,7 +58,7 @@ def render_template(template: str, variables: Mapping[str, str]) -> str:
     return _CONTEXT_VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), template)
 
 
-def gateway_response(api: Api, kind: str, *, request_id: str, message: str | None = None) -> HttpResponse:
+def gateway_response(api: SamApi, kind: str, *, request_id: str, message: str | None = None) -> HttpResponse:
     """API Gateway's own error response of type ``kind``, as the template customises it."""
     default = ERROR_KINDS[kind]
     message = message or default.message

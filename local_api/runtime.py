@@ -2,10 +2,11 @@
 
 Handlers are imported from ``CodeUri`` + ``Handler`` under a unique module name (registered
 in ``sys.modules`` before it runs: pydantic generics look their module up there), with the
-template's folder first on ``sys.path`` so ``import shared`` works as the layer does in
-Lambda. Invocations hold one lock (the embedded store is not thread-safe, and Lambda runs
-one request per container anyway). Before each one the watched sources are checked, and a
-change purges ``shared``, ``shared.*`` and the function modules so the next import sees it.
+template's folder first on ``sys.path`` so the layer's package (``project.LAYER_PACKAGE``)
+imports as it does in Lambda. Invocations hold one lock (the embedded store is not
+thread-safe, and Lambda runs one request per container anyway). Before each one the watched
+sources are checked, and a change purges the layer's package, its submodules and the
+function modules so the next import sees it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 
 from local_api.environment import EnvironmentSwitcher
 from local_api.events import LambdaContext
+from local_api.project import LAYER_PACKAGE
 from local_api.store import EmbeddedStore
 from local_api.template import Application, Function
 
@@ -32,7 +34,6 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], Any]
 T = TypeVar("T")
 Snapshot = dict[str, tuple[int, int]]
-SHARED_PACKAGE = "shared"
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})  # and hidden ones (.venv, .git)
 
 
@@ -83,7 +84,7 @@ class FunctionRuntime:
 
     def __init__(
         self,
-        app: Application,
+        template: Application,
         environment: EnvironmentSwitcher,
         store: EmbeddedStore | None,
         *,
@@ -91,7 +92,7 @@ class FunctionRuntime:
         account_id: str,
         hot_reload: bool = True,
     ) -> None:
-        self.app = app
+        self.template = template
         self.environment = environment
         self.store = store
         self.region = region
@@ -99,9 +100,9 @@ class FunctionRuntime:
         self.lock = threading.Lock()
         self._modules: dict[str, ModuleType] = {}
         self._on_reload: list[Callable[[], None]] = []
-        folders = [f.code_dir for f in app.functions.values()] + [app.root / SHARED_PACKAGE]
+        folders = [f.code_dir for f in template.functions.values()] + [template.root / LAYER_PACKAGE]
         self.watcher = SourceWatcher(folders) if hot_reload else None
-        root = str(app.root)
+        root = str(template.root)
         if root in sys.path:
             sys.path.remove(root)
         sys.path.insert(0, root)
@@ -112,7 +113,7 @@ class FunctionRuntime:
 
     def invoke(self, function_id: str, event: dict[str, Any], *, request_id: str, may_write: bool) -> Any:
         """Run one function with ``event``; its exceptions propagate to the caller."""
-        function = self.app.functions[function_id]
+        function = self.template.functions[function_id]
         with self.lock:
             self._reload_if_changed()
             self.environment.activate(function_id)
@@ -128,7 +129,7 @@ class FunctionRuntime:
 
     def handler(self, function_id: str) -> Handler:
         """The function's handler, imported on first use (callers hold the lock)."""
-        function = self.app.functions[function_id]
+        function = self.template.functions[function_id]
         handler = getattr(self.module(function_id), function.attribute, None)
         if not callable(handler):
             raise ImportError(f"{function_id}: {function.module_path} has no function {function.attribute}")
@@ -141,7 +142,7 @@ class FunctionRuntime:
             self.environment.activate(function_id)
             if self.store is not None:
                 self.store.install()
-            module = load_module(self.app.functions[function_id])
+            module = load_module(self.template.functions[function_id])
             self._modules[function_id] = module
         return module
 
@@ -160,13 +161,13 @@ class FunctionRuntime:
             return
         for path in changed:
             drop_bytecode(path)
-        purge_modules(module_name(f) for f in self.app.functions.values())
+        purge_modules(module_name(f) for f in self.template.functions.values())
         importlib.invalidate_caches()
         self._modules.clear()
         self.environment.forget()
         for callback in self._on_reload:
             callback()
-        names = ", ".join(os.path.relpath(p, self.app.root) for p in changed[:5])
+        names = ", ".join(os.path.relpath(p, self.template.root) for p in changed[:5])
         logger.info("Reloaded after changes to %s%s", names, " ..." if len(changed) > 5 else "")
 
 
@@ -188,10 +189,10 @@ def load_module(function: Function) -> ModuleType:
 
 
 def purge_modules(function_modules: Iterable[str]) -> None:
-    """Forget ``shared``, ``shared.*`` and the function modules, so they import afresh."""
+    """Forget the layer's package, its submodules and the function modules, so they import afresh."""
     names = set(function_modules)
     for name in list(sys.modules):
-        if name in names or name == SHARED_PACKAGE or name.startswith(SHARED_PACKAGE + "."):
+        if name in names or name == LAYER_PACKAGE or name.startswith(LAYER_PACKAGE + "."):
             del sys.modules[name]
 
 

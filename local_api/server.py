@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from local_api.events import HttpRequest
 from local_api.gateway import Gateway, Handled
+from local_api.project import SERVER_NAME
 from local_api.responses import HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server_version = "prompt-api-local"
+    server_version = SERVER_NAME
     server: LocalApiServer
 
     def do_GET(self) -> None:

@@ -1,9 +1,9 @@
 """Read a SAM template into what the local API serves: functions, APIs and routes.
 
 Nothing about the project's routes is written here: every ``Api`` event of every
-``AWS::Serverless::Function`` becomes a route. Intrinsic functions are resolved where that
-is possible locally (parameters, pseudo parameters, ``!Sub``, ``!Join``...); values that
-name a resource (``!Ref JwtSecret``) raise :class:`Unresolvable`.
+``AWS::Serverless::Function`` becomes a route. ``Globals`` apply as SAM applies them. Values
+go through :class:`~local_api.intrinsics.Intrinsics`; those that only exist once deployed
+(``!Ref JwtSecret``) are left out, and the function's ``unresolved`` names them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any, cast
 
 import yaml
 
+from local_api.intrinsics import Intrinsics, Unresolvable, is_intrinsic, scalar
+
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 SERVERLESS_API = "AWS::Serverless::Api"
 IMPLICIT_API = "ServerlessRestApi"
@@ -24,15 +26,12 @@ DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 DEFAULT_REAUTHORIZE_S = 300
 
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader where libyaml is there
 
 
 class TemplateError(ValueError):
     """Raised when the template cannot be served (missing handler, unknown authorizer...)."""
-
-
-class Unresolvable(LookupError):
-    """Raised when a value depends on something that only exists once deployed."""
 
 
 class CloudFormationLoader(_Loader):  # type: ignore[misc,valid-type]
@@ -64,78 +63,6 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TemplateError(f"{path} is not a CloudFormation template")
     return data
-
-
-def _scalar(value: Any) -> str:
-    """CloudFormation's string form of a YAML scalar."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(_scalar(v) for v in value)
-    return str(value)
-
-
-class Resolver:
-    """Resolves intrinsic functions against parameter values and pseudo parameters."""
-
-    _SUB = re.compile(r"\$\{([^}]*)\}")
-
-    def __init__(self, parameters: Mapping[str, str], pseudo: Mapping[str, str]) -> None:
-        self.parameters = dict(parameters)
-        self.pseudo = dict(pseudo)
-
-    def resolve(self, value: Any) -> Any:
-        """``value`` with every intrinsic function replaced; Unresolvable when one cannot be."""
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            [(key, arg)] = value.items()
-            if key == "Ref":
-                return self._ref(str(arg))
-            if key.startswith("Fn::"):
-                return self._function(key[4:], arg)
-        return {k: self.resolve(v) for k, v in value.items()}
-
-    def string(self, value: Any) -> str:
-        """The resolved value as the string an environment variable or header would hold."""
-        return _scalar(self.resolve(value))
-
-    def _ref(self, name: str) -> str:
-        if name in self.parameters:
-            return self.parameters[name]
-        if name in self.pseudo:
-            return self.pseudo[name]
-        raise Unresolvable(f"!Ref {name}")
-
-    def _function(self, name: str, arg: Any) -> Any:
-        if name == "Sub":
-            template, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
-            return self._sub(str(template), {k: self.string(v) for k, v in variables.items()})
-        if name == "Join":
-            delimiter, items = arg
-            return str(delimiter).join(self.string(item) for item in self.resolve(items))
-        if name == "Select":
-            index, items = arg
-            return self.resolve(items)[int(self.string(index))]
-        if name == "Split":
-            delimiter, source = arg
-            return self.string(source).split(str(delimiter))
-        raise Unresolvable(f"Fn::{name}")
-
-    def _sub(self, template: str, variables: Mapping[str, str]) -> str:
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in variables:
-                return variables[name]
-            if "." in name:
-                raise Unresolvable(f"${{{name}}}")
-            return self._ref(name)
-
-        return self._SUB.sub(replace, template)
 
 
 def unquote(value: str) -> str:
@@ -202,7 +129,7 @@ class GatewayResponse:
 
 
 @dataclass(frozen=True)
-class Api:
+class SamApi:
     """One REST API (an ``AWS::Serverless::Api`` or the implicit one) and its settings."""
 
     logical_id: str
@@ -219,7 +146,7 @@ class Api:
 class Route:
     """An ``Api`` event: this method on this resource path calls this function."""
 
-    api: Api
+    api: SamApi
     function_id: str
     path: str
     method: str
@@ -232,7 +159,7 @@ class Application:
 
     root: Path
     functions: dict[str, Function]
-    apis: dict[str, Api]
+    apis: dict[str, SamApi]
     routes: list[Route]
     parameters: dict[str, str]
 
@@ -240,61 +167,88 @@ class Application:
 def parameter_defaults(template: Mapping[str, Any]) -> dict[str, str]:
     """The template's parameters that have a default, as strings."""
     params = template.get("Parameters") or {}
-    return {name: _scalar(spec["Default"]) for name, spec in params.items() if "Default" in (spec or {})}
+    return {name: scalar(spec["Default"]) for name, spec in params.items() if "Default" in (spec or {})}
 
 
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Globals semantics: maps merge key by key, anything else is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+def _merge(base: Any, override: Any) -> Any:
+    """SAM's ``Globals`` semantics: maps merge key by key, lists add up (the global items first),
+    anything else (a string, a number, an intrinsic function) is the resource's own."""
+    if isinstance(base, dict) and isinstance(override, dict) and not is_intrinsic(base) and not is_intrinsic(override):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(merged[key], value) if key in merged else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        return [*base, *override]
+    return override
 
 
-def _environment(resolver: Resolver, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
+def _environment(intrinsics: Intrinsics, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
     env: dict[str, str] = {}
     unresolved: list[str] = []
     for name, value in variables.items():
         if value == {"Ref": NO_VALUE}:
             continue
         try:
-            env[name] = resolver.string(value)
+            env[name] = intrinsics.string(value)
         except Unresolvable:
             unresolved.append(name)
     return env, tuple(unresolved)
 
 
-def _function(root: Path, logical_id: str, props: Mapping[str, Any], resolver: Resolver) -> Function:
+def _function(root: Path, logical_id: str, props: Mapping[str, Any], intrinsics: Intrinsics) -> Function:
     code_uri = props.get("CodeUri")
     handler = props.get("Handler")
     if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
         raise TemplateError(f"{logical_id}: a local CodeUri and a Handler like app.lambda_handler are required")
     variables = (props.get("Environment") or {}).get("Variables") or {}
-    env, unresolved = _environment(resolver, variables)
+    env, unresolved = _environment(intrinsics, variables)
     return Function(
         logical_id=logical_id,
         code_dir=(root / code_uri).resolve(),
         handler=handler,
-        memory_mb=int(resolver.string(props.get("MemorySize", DEFAULT_MEMORY_MB))),
-        timeout_s=float(resolver.string(props.get("Timeout", DEFAULT_TIMEOUT_S))),
+        memory_mb=int(intrinsics.string(props.get("MemorySize", DEFAULT_MEMORY_MB))),
+        timeout_s=float(intrinsics.string(props.get("Timeout", DEFAULT_TIMEOUT_S))),
         environment=env,
         unresolved=unresolved,
     )
 
 
+_FUNCTION_ATTRIBUTES = ("Arn", "Alias", "Version")  # X.Alias and X.Version: what AutoPublishAlias makes
+_SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def _function_reference(name: str) -> str:
+    """``X`` for ``X``, ``X.Arn``, ``X.Alias`` or ``X.Version``: locally they all run function X."""
+    logical_id, _, attribute = name.partition(".")
+    if attribute and attribute not in _FUNCTION_ATTRIBUTES:
+        raise TemplateError(f"authorizer FunctionArn names {name}, not a function's Arn, Alias or Version")
+    return logical_id
+
+
 def _function_id(arn: Any) -> str:
-    """The logical id behind an authorizer's ``FunctionArn`` (``!GetAtt X.Arn`` or ``!Ref X``)."""
+    """The logical id behind an authorizer's ``FunctionArn``: ``!GetAtt X.Arn``, ``!Ref X``,
+    their ``.Alias`` forms, or one ``${X.Arn}`` / ``${X.Alias}`` in a ``!Sub``."""
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-        return str(arn["Fn::GetAtt"][0])
+        logical_id, attribute = arn["Fn::GetAtt"]
+        return _function_reference(f"{logical_id}.{attribute}")
     if isinstance(arn, dict) and "Ref" in arn:
-        return str(arn["Ref"])
+        return _function_reference(str(arn["Ref"]))
+    if isinstance(arn, dict) and "Fn::Sub" in arn:
+        text, variables = (
+            (arn["Fn::Sub"][0], arn["Fn::Sub"][1]) if isinstance(arn["Fn::Sub"], list) else (arn["Fn::Sub"], {})
+        )
+        names = {
+            _function_reference(name)
+            for name in _SUB_REFERENCE.findall(str(text))
+            if not name.startswith("AWS::") and name not in variables
+        }
+        if len(names) == 1:
+            return names.pop()
     raise TemplateError(f"authorizer FunctionArn {arn!r} does not name a function of this template")
 
 
-def _authorizer(name: str, spec: Mapping[str, Any], resolver: Resolver) -> Authorizer:
+def _authorizer(name: str, spec: Mapping[str, Any], intrinsics: Intrinsics) -> Authorizer:
     if (spec.get("FunctionPayloadType") or "TOKEN") != "TOKEN":
         raise TemplateError(f"authorizer {name}: only TOKEN authorizers are supported locally")
     identity = spec.get("Identity") or {}
@@ -302,55 +256,57 @@ def _authorizer(name: str, spec: Mapping[str, Any], resolver: Resolver) -> Autho
     return Authorizer(
         name=name,
         function_id=_function_id(spec.get("FunctionArn")),
-        header=resolver.string(identity.get("Header", "Authorization")),
-        validation=re.compile(resolver.string(expression)) if expression else None,
-        ttl_s=int(resolver.string(identity.get("ReauthorizeEvery", DEFAULT_REAUTHORIZE_S))),
+        header=intrinsics.string(identity.get("Header", "Authorization")),
+        validation=re.compile(intrinsics.string(expression)) if expression else None,
+        ttl_s=int(intrinsics.string(identity.get("ReauthorizeEvery", DEFAULT_REAUTHORIZE_S))),
     )
 
 
-def _cors(value: Any, resolver: Resolver) -> Cors | None:
+def _cors(value: Any, intrinsics: Intrinsics) -> Cors | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        return Cors(allow_origin=unquote(resolver.string(value)))
+        return Cors(allow_origin=unquote(intrinsics.string(value)))
 
     def header(key: str) -> str | None:
-        return unquote(resolver.string(value[key])) if key in value else None
+        return unquote(intrinsics.string(value[key])) if key in value else None
 
     return Cors(
         allow_origin=header("AllowOrigin") or "*",
         allow_headers=header("AllowHeaders"),
         allow_methods=header("AllowMethods"),
         max_age=header("MaxAge"),
-        allow_credentials=bool(resolver.resolve(value.get("AllowCredentials", False))),
+        allow_credentials=bool(intrinsics.resolve(value.get("AllowCredentials", False))),
     )
 
 
-def _gateway_responses(value: Mapping[str, Any], resolver: Resolver) -> dict[str, GatewayResponse]:
+def _gateway_responses(value: Mapping[str, Any], intrinsics: Intrinsics) -> dict[str, GatewayResponse]:
     responses = {}
     for kind, spec in value.items():
         headers = ((spec or {}).get("ResponseParameters") or {}).get("Headers") or {}
         status = (spec or {}).get("StatusCode")
         responses[kind] = GatewayResponse(
-            status=int(resolver.string(status)) if status is not None else None,
-            headers={name: unquote(resolver.string(v)) for name, v in headers.items()},
-            templates={k: resolver.string(v) for k, v in ((spec or {}).get("ResponseTemplates") or {}).items()},
+            status=int(intrinsics.string(status)) if status is not None else None,
+            headers={name: unquote(intrinsics.string(v)) for name, v in headers.items()},
+            templates={k: intrinsics.string(v) for k, v in ((spec or {}).get("ResponseTemplates") or {}).items()},
         )
     return responses
 
 
-def _api(logical_id: str, props: Mapping[str, Any], resolver: Resolver) -> Api:
+def _api(logical_id: str, props: Mapping[str, Any], intrinsics: Intrinsics) -> SamApi:
     auth = props.get("Auth") or {}
     default = auth.get("DefaultAuthorizer")
-    return Api(
+    return SamApi(
         logical_id=logical_id,
-        stage=resolver.string(props.get("StageName", "Prod")),
-        cors=_cors(props.get("Cors"), resolver),
-        authorizers={name: _authorizer(name, spec, resolver) for name, spec in (auth.get("Authorizers") or {}).items()},
+        stage=intrinsics.string(props.get("StageName", "Prod")),
+        cors=_cors(props.get("Cors"), intrinsics),
+        authorizers={
+            name: _authorizer(name, spec, intrinsics) for name, spec in (auth.get("Authorizers") or {}).items()
+        },
         default_authorizer=None if default in (None, "NONE") else str(default),
         authorize_preflight=bool(auth.get("AddDefaultAuthorizerToCorsPreflight", True)),
-        gateway_responses=_gateway_responses(props.get("GatewayResponses") or {}, resolver),
-        binary_media_types=tuple(resolver.string(t).replace("~1", "/") for t in props.get("BinaryMediaTypes") or []),
+        gateway_responses=_gateway_responses(props.get("GatewayResponses") or {}, intrinsics),
+        binary_media_types=tuple(intrinsics.string(t).replace("~1", "/") for t in props.get("BinaryMediaTypes") or []),
     )
 
 
@@ -362,7 +318,7 @@ def _api_id(rest_api_id: Any) -> str:
     return str(rest_api_id)
 
 
-def _routes(function_id: str, props: Mapping[str, Any], apis: dict[str, Api], resolver: Resolver) -> list[Route]:
+def _routes(function_id: str, props: Mapping[str, Any], apis: dict[str, SamApi], intrinsics: Intrinsics) -> list[Route]:
     routes = []
     for event_name, event in (props.get("Events") or {}).items():
         if (event or {}).get("Type") != "Api":
@@ -376,33 +332,40 @@ def _routes(function_id: str, props: Mapping[str, Any], apis: dict[str, Api], re
             authorizer = None
         if authorizer is not None and authorizer not in api.authorizers:
             raise TemplateError(f"{function_id}.{event_name}: unknown authorizer {authorizer}")
-        method = resolver.string(spec["Method"]).upper()
-        routes.append(Route(api, function_id, resolver.string(spec["Path"]), method, authorizer))
+        method = intrinsics.string(spec["Method"]).upper()
+        routes.append(Route(api, function_id, intrinsics.string(spec["Path"]), method, authorizer))
     return routes
 
 
-def load_application(path: Path, resolver: Resolver, template: Mapping[str, Any] | None = None) -> Application:
-    """Every function, API and route of the template at ``path``."""
-    template = template if template is not None else load_yaml(path)
+def load_application(
+    path: Path, intrinsics: Intrinsics | None = None, document: Mapping[str, Any] | None = None
+) -> Application:
+    """Every function, API and route of the template at ``path`` (already read: ``document``).
+
+    Without ``intrinsics``, parameters take their defaults and there are no pseudo parameters.
+    """
+    template = document if document is not None else load_yaml(path)
+    if intrinsics is None:
+        intrinsics = Intrinsics(parameter_defaults(template), {})
     root = path.resolve().parent
     resources = template.get("Resources") or {}
     globals_ = template.get("Globals") or {}
     apis = {
-        logical_id: _api(logical_id, _merge(globals_.get("Api") or {}, r.get("Properties") or {}), resolver)
+        logical_id: _api(logical_id, _merge(globals_.get("Api") or {}, r.get("Properties") or {}), intrinsics)
         for logical_id, r in resources.items()
         if r.get("Type") == SERVERLESS_API
     }
-    apis.setdefault(IMPLICIT_API, _api(IMPLICIT_API, globals_.get("Api") or {}, resolver))
+    apis.setdefault(IMPLICIT_API, _api(IMPLICIT_API, globals_.get("Api") or {}, intrinsics))
     functions: dict[str, Function] = {}
     routes: list[Route] = []
     for logical_id, resource in resources.items():
         if resource.get("Type") != SERVERLESS_FUNCTION:
             continue
         props = _merge(globals_.get("Function") or {}, resource.get("Properties") or {})
-        functions[logical_id] = _function(root, logical_id, props, resolver)
-        routes.extend(_routes(logical_id, props, apis, resolver))
+        functions[logical_id] = _function(root, logical_id, props, intrinsics)
+        routes.extend(_routes(logical_id, props, apis, intrinsics))
     for api in apis.values():
         for authorizer in api.authorizers.values():
             if authorizer.function_id not in functions:
                 raise TemplateError(f"authorizer {authorizer.name}: {authorizer.function_id} is not a function here")
-    return Application(root, functions, apis, routes, dict(resolver.parameters))
+    return Application(root, functions, apis, routes, dict(intrinsics.parameters))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar, cast
 
@@ -23,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import get_settings
 from shared.errors import ApiError, TooManyRequests, Unauthorized
@@ -48,6 +50,42 @@ def detail_response(status: int, detail: Any, headers: dict[str, str] | None = N
         body=json.dumps({"detail": detail}, separators=(",", ":")),
         headers=headers,
     )
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json_body(text: str) -> Any:
+    """The request body as JSON; ``json.JSONDecodeError`` (a 422) for anything else.
+
+    Beyond syntax errors, that is: nesting too deep for the parser, an integer too long to
+    convert, ``NaN``/``Infinity`` (not JSON), and lone surrogates (valid escapes, but no string
+    that can be stored). Each would otherwise escape as a 500.
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+        if _SURROGATE_ESCAPE.search(text):
+            json.dumps(value, ensure_ascii=False).encode()  # UnicodeEncodeError on a lone surrogate
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as e:
+        raise json.JSONDecodeError(f"Unparsable JSON ({type(e).__name__})", text, 0) from None
+    return value
+
+
+def _lowercase_media_type(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``event`` with its Content-Type's media type in lower case (Powertools compares it as is)."""
+    headers = event.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() == "content-type" and isinstance(value, str):
+            media_type, separator, parameters = value.partition(";")
+            if media_type != media_type.lower():
+                return {**event, "headers": {**headers, name: media_type.lower() + separator + parameters}}
+    return event
 
 
 def _validation_detail(errors: Any) -> list[dict[str, Any]]:
@@ -172,6 +210,10 @@ class DocumentedResolver(APIGatewayRestResolver):
 
         return register
 
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Media types are case-insensitive (RFC 9110): ``Application/JSON`` is JSON too."""
+        return super().resolve(_lowercase_media_type(event), context)
+
 
 def create_app() -> DocumentedResolver:
     """A REST API resolver with validation, the configured CORS origins and the error mapping.
@@ -185,7 +227,12 @@ def create_app() -> DocumentedResolver:
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    app = DocumentedResolver(cors=cors, enable_validation=True, response_validation_error_http_code=500)
+    app = DocumentedResolver(
+        cors=cors,
+        enable_validation=True,
+        response_validation_error_http_code=500,
+        json_body_deserializer=parse_json_body,
+    )
     _register_error_handlers(app)
     return app
 

@@ -1,7 +1,10 @@
 """The MongoDB client: created lazily once per container and reused by every request.
 
-Outside Lambda with no MONGODB_URI, an embedded in-process store that speaks the pymongo
-API (mongomock) stands in, so the functions run on a fresh machine with no server.
+The client connects to MONGODB_URI (or the URI in MONGODB_URI_SECRET_ARN's secret). Outside
+Lambda, a tool or a test may instead install a client of its own through ``use_client()``
+(the local API installs its embedded store that way), and ``reset()`` forgets everything as
+a fresh container would. Nothing here knows what such a client is; with neither a URI nor an
+installed client, the database is unavailable and says which variable to set.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ T = TypeVar("T")
 
 _client: MongoClient[Document] | None = None
 _database: Database[Document] | None = None
+_installed: MongoClient[Document] | None = None
+
+NOT_CONFIGURED = "Database not configured: set MONGODB_URI"
 
 _UNAVAILABLE = (
     mongo_errors.ConnectionFailure,  # includes ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
@@ -58,20 +64,20 @@ def translated(func: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _embedded_client() -> MongoClient[Document]:
-    import mongomock
-
-    client: MongoClient[Document] = mongomock.MongoClient(tz_aware=True)
-    return client
-
-
 def get_client() -> MongoClient[Document]:
-    """The container's client; constructing it does no I/O, the first operation connects."""
+    """The container's client; constructing it does no I/O, the first operation connects.
+
+    Without a configured URI it is the client installed with ``use_client()``; with neither,
+    ServiceUnavailable (a 503 ``{"detail"}``) saying to set MONGODB_URI.
+    """
     global _client
     if _client is None:
         uri = mongodb_uri()
         if uri is None:
-            _client = _embedded_client()
+            if _installed is None:
+                logger.error("No database: set MONGODB_URI (or MONGODB_URI_SECRET_ARN)")
+                raise ServiceUnavailable(NOT_CONFIGURED)
+            _client = _installed
         else:
             timeout_ms = get_settings().mongodb_timeout_ms
             _client = MongoClient(
@@ -86,17 +92,22 @@ def get_client() -> MongoClient[Document]:
 
 
 def use_client(client: MongoClient[Document]) -> None:
-    """Install a client made elsewhere (the local API shares one store across reloads)."""
-    global _client, _database
-    _client, _database = client, None
+    """Install ``client`` as the database wherever no MongoDB URI is configured.
+
+    For development tools and tests, never Lambda (where a URI is required): the local API
+    installs its embedded store here, the tests an in-memory one. A configured URI still wins.
+    The next ``get_client()`` picks the installed client up; it stays until ``reset()``.
+    """
+    global _client, _database, _installed
+    _client, _database, _installed = None, None, client
 
 
 def reset() -> None:
-    """Close and forget the client and database (tests, and a fresh container)."""
-    global _client, _database
+    """Close and forget the client, the database and any installed client (a fresh container)."""
+    global _client, _database, _installed
     if _client is not None:
         _client.close()
-    _client, _database = None, None
+    _client, _database, _installed = None, None, None
 
 
 def ensure_indexes(db: Database[Document]) -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from local_api.harness import free_port as free_port  # one port finder for in-process and server tests
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
 FUNCTIONS_DIR = ROOT / "functions"
@@ -28,13 +30,19 @@ _UNSET: Any = object()
 
 
 def reset_containers() -> None:
-    """What a fresh Lambda container would start with: no settings, client or cached secrets."""
+    """What a fresh Lambda container would start with: no settings, client or cached secrets.
+
+    Where a test configures no MongoDB URI, its functions use a fresh in-memory store
+    (mongomock), installed through ``shared.db``'s client hook.
+    """
+    import mongomock
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config, db
 
     config.get_settings.cache_clear()
     db.reset()
+    db.use_client(mongomock.MongoClient(tz_aware=True))
     parameters.clear_caches()
     # Powertools configures a service's logger once per process; a new container starts bare.
     service_logger = logging.getLogger("prompt-api")
@@ -206,13 +214,3 @@ def create_prompt(user_id: str, content: str = "Write a haiku about Lambda.", **
     assert result.status == 201, result.body
     prompt: dict[str, Any] = result.body
     return prompt
-
-
-def free_port() -> int:
-    """A local TCP port with nothing listening on it: to listen on, or to stand for a dead server."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port

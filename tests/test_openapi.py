@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local_api.openapi import DOCUMENT, build, render
-from local_api.template import Resolver, load_application, load_yaml, parameter_defaults
+from local_api.template import load_application
 from tests.support import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
@@ -20,8 +20,7 @@ def document() -> dict[str, Any]:
 
 
 def _routes() -> dict[tuple[str, str], str | None]:
-    template = load_yaml(TEMPLATE)
-    application = load_application(TEMPLATE, Resolver(parameter_defaults(template), {}), template)
+    application = load_application(TEMPLATE)
     return {(route.method.lower(), route.path): route.authorizer for route in application.routes}
 
 

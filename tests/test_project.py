@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 EVENTS_DIR = ROOT / "events"
 FUNCTION_TESTS_DIR = ROOT / "tests" / "functions"
+
+
+def tracked_top_level() -> set[str]:
+    """The first component of every path git tracks."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return {path.split("/", 1)[0] for path in listed.splitlines()}
+
 
 TEMPLATE: dict[str, Any] = cfn_yaml.load(str(ROOT / "template.yaml"))
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -144,3 +153,33 @@ def test_fixture_names_map_variants_to_their_function() -> None:
     assert fixture_folder(Path("events/list_prompts_second_page.json")) == "list_prompts"
     assert fixture_folder(Path("events/me.json")) == "me"
     assert fixture_folder(Path("events/metrics.json")) is None
+
+
+def _readme_table(heading: str) -> list[str]:
+    """The first cell of each row of the first table under ``heading`` in the README."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{heading}\n", 1)[1]
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| ") and not line.startswith(("| ---", "| path ", "| module ")):
+            rows.append(line.split("|")[1])
+        elif rows and not line.startswith("|"):
+            break
+    return rows
+
+
+def _backticked(cells: list[str]) -> set[str]:
+    return {name for cell in cells for name in re.findall(r"`([^`]+)`", cell)}
+
+
+def test_readme_layout_names_every_top_level_entry_and_nothing_else() -> None:
+    named = {name.split("/")[0] for name in _backticked(_readme_table("## Layout"))}
+    requirements = {name for name in tracked_top_level() if name.startswith("requirements")}
+
+    assert named == tracked_top_level() - requirements - {"README.md", ".gitignore"} | {"requirements*.txt"}
+
+
+def test_readme_layout_names_every_local_api_module() -> None:
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n`local_api/`, by job:\n", 1)[1]
+    named = set(re.findall(r"`([a-z_]+\.py)`", section.split("\n## ", 1)[0]))
+
+    assert named == {p.name for p in (ROOT / "local_api").glob("*.py")} - {"__init__.py"}

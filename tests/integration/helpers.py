@@ -2,83 +2,38 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.support import PASSWORD, free_port
+from local_api.harness import LocalApiProcess
+from tests.support import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JWT_SECRET = "integration-signing-secret-that-is-long-enough-42"
-START_TIMEOUT_S = 20.0
 _REQUEST_LINE = re.compile(
     r"^\S+ (?P<method>[A-Z]+)\s+(?P<path>\S+) (?P<status>\d{3}) (?P<target>.+?) [\d.]+ ms(?:  \[(?P<note>.*)\])?$"
 )
 
-# What a developer's shell might set that would change what the tool does.
-_CLEARED = ("MONGODB_URI", "MONGODB_URI_SECRET_ARN", "JWT_SECRET", "JWT_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME")
 
-
-class LocalApi:
-    """One ``python -m local_api`` process, its output captured in a file."""
+class LocalApi(LocalApiProcess):
+    """One ``python -m local_api`` process (fast bcrypt), its output captured in ``log``, and a session to call it."""
 
     def __init__(self, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, log: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
-        environ = {k: v for k, v in os.environ.items() if k not in _CLEARED}
-        environ.update({"BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
-        environ.update(env or {})
         self._log_file = log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "local_api", "--port", str(self.port), *args],
-            cwd=cwd,
-            env=environ,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
+        super().__init__(*args, cwd=cwd, env={"BCRYPT_ROUNDS": "4", **(env or {})}, output=self._log_file)
         self.session = requests.Session()
 
-    def _wait_for(self, ready: Callable[[], bool], state: str) -> float:
-        """Seconds until ``ready()``; fails with the tool's output if it exits or takes too long."""
-        started = time.monotonic()
-        while time.monotonic() - started < START_TIMEOUT_S:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"local API exited:\n{self.output()}")
-            if ready():
-                return time.monotonic() - started
-            time.sleep(0.05)
-        raise RuntimeError(f"local API not {state} after {START_TIMEOUT_S} s:\n{self.output()}")
-
-    def _answers_health(self) -> bool:
-        try:
-            return requests.get(self.url("/api/health"), timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    def _accepts_connections(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    def wait_until_healthy(self) -> float:
-        """Seconds until /api/health first answered 200."""
-        return self._wait_for(self._answers_health, "healthy")
+    def describe_failure(self) -> str:
+        return f"{super().describe_failure()}\n{self.output()}"
 
     def wait_until_ready(self, *, healthy: bool) -> None:
         """Until /api/health answers 200 (``healthy``), or only until the port accepts connections."""
@@ -86,10 +41,6 @@ class LocalApi:
             self.wait_until_healthy()
         else:
             self.wait_until_listening()
-
-    def wait_until_listening(self) -> None:
-        """For templates without a health route: until the port accepts connections."""
-        self._wait_for(self._accepts_connections, "listening")
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -114,13 +65,7 @@ class LocalApi:
 
     def stop(self) -> None:
         self.session.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super().stop()
         self._log_file.close()
 
 

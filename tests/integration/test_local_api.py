@@ -14,6 +14,7 @@ import jwt
 import pytest
 import requests
 
+from local_api.harness import START_TIMEOUT_S
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import (
     JWT_SECRET,
@@ -199,6 +200,34 @@ def test_malformed_authorization_header_is_401_without_calling_the_authorizer(ap
     assert api.last_request_line()["note"] == "JwtAuthorizer: token fails ValidationExpression"
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_bearer_scheme_is_case_insensitive(api: LocalApi, scheme: str) -> None:
+    user, token = new_user(api)
+
+    response = api.request("GET", "/api/me", headers={"Authorization": f"{scheme} {token}"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == user["id"]
+
+
+def test_deeply_nested_json_body_is_422(api: LocalApi) -> None:
+    response = api.request(
+        "POST", "/api/register", data="[" * 100_000 + "]" * 100_000, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_json_media_type_in_capitals_is_json(api: LocalApi) -> None:
+    body = {"client_name": "upper-case-client"}
+
+    response = api.request("POST", "/api/status", data=json.dumps(body), headers={"Content-Type": "Application/JSON"})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["client_name"] == "upper-case-client"
+
+
 def test_expired_token_is_401(api: LocalApi) -> None:
     user, _ = new_user(api)
 
@@ -231,6 +260,31 @@ def test_authorizer_result_is_cached_per_token(api: LocalApi) -> None:
     assert first.json()["id"] == user["id"]
     assert (first_line["target"], first_line["note"]) == ("MeFunction", "JwtAuthorizer: invoked")
     assert (second_line["target"], second_line["note"]) == ("ListPromptsFunction", "JwtAuthorizer: cached")
+
+
+def test_parameter_override_of_authorizer_cache_seconds_to_zero_invokes_it_every_time(start_api: StartApi) -> None:
+    server = start_api(
+        "--in-memory", "--parameter-overrides", "AuthorizerCacheSeconds=0", env={"JWT_SECRET": JWT_SECRET}
+    )
+    _, token = new_user(server)
+
+    notes = []
+    for _ in range(2):
+        assert server.request("GET", "/api/me", headers=bearer(token)).status_code == 200
+        notes.append(server.last_request_line()["note"])
+
+    assert notes == ["JwtAuthorizer: invoked", "JwtAuthorizer: invoked"]
+
+
+def test_parameter_override_of_an_unknown_parameter_refuses_to_start(tmp_path: Path) -> None:
+    server = LocalApi("--in-memory", "--parameter-overrides", "NoSuchParameter=1", log=tmp_path / "out.log")
+    try:
+        status = server.process.wait(timeout=START_TIMEOUT_S)
+    finally:
+        server.stop()
+
+    assert status == 2
+    assert server.output() == "local_api: --parameter-overrides: NoSuchParameter not a parameter of template.yaml\n"
 
 
 # API Gateway's own answers -----------------------------------------------------------------
@@ -475,6 +529,26 @@ def test_store_and_tokens_survive_a_restart(tmp_path: Path, start_api: StartApi)
     assert duplicate.status_code == 409
     assert (data_dir / "store.json").is_file()
     assert login(second, user["email"])
+
+
+def test_second_server_on_one_data_dir_refuses_to_start(tmp_path: Path, start_api: StartApi) -> None:
+    data_dir = tmp_path / "data"
+    first = start_api("--data-dir", str(data_dir), env={"JWT_SECRET": JWT_SECRET})
+    user, token = new_user(first)
+
+    second = LocalApi("--data-dir", str(data_dir), env={"JWT_SECRET": JWT_SECRET}, log=tmp_path / "second.log")
+    try:
+        status = second.process.wait(timeout=START_TIMEOUT_S)
+    finally:
+        second.stop()
+    me = first.request("GET", "/api/me", headers=bearer(token))
+
+    assert status == 2
+    assert second.output() == (
+        f"local_api: {data_dir} is in use by another local API (pid {first.process.pid}): stop that one, "
+        "or start this one with --data-dir <another dir> or --in-memory\n"
+    )
+    assert (me.status_code, me.json()) == (200, user)
 
 
 def test_mongodb_uri_replaces_the_embedded_store(tmp_path: Path, start_api: StartApi) -> None:

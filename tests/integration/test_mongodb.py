@@ -1,36 +1,89 @@
 """The same flows against a real MongoDB, when MONGODB_URI points at one.
 
-The autouse environment fixture clears MONGODB_URI for every test, so the address is read
-once here, at collection.
+In-process through the handlers, and over HTTP through ``python -m local_api`` started with
+MONGODB_URI: the journey, pagination, the unique email index, concurrent writes (from two servers,
+as from two Lambda containers). Each test has a database of its own (named after MONGODB_DB_NAME
+when set) and drops it at the end.
+
+The autouse environment fixture clears MONGODB_URI and MONGODB_DB_NAME for every test, so both are
+read once here, at collection.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import pymongo
 import pytest
+import requests
+from pymongo.database import Database
 
-from tests.support import PASSWORD, create_prompt, invoke, login, register
+from tests.integration.conftest import StartApi
+from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
+from tests.support import PASSWORD, create_prompt, invoke
+from tests.support import login as login_in_process
+from tests.support import register as register_in_process
 
 REAL_MONGODB_URI = os.environ.get("MONGODB_URI", "")
+DATABASE_PREFIX = os.environ.get("MONGODB_DB_NAME", "prompt_api_test")
 
 pytestmark = [
     pytest.mark.mongodb,
     pytest.mark.skipif(not REAL_MONGODB_URI, reason="MONGODB_URI is not set: no real MongoDB to test against"),
 ]
 
+StartOnMongoDB = Callable[[], LocalApi]
+
 
 @pytest.fixture(autouse=True)
-def real_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = f"prompt_api_test_{uuid.uuid4().hex[:12]}"
+def real_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Database[dict[str, Any]]]:
+    """A database of this test's own on the real server (also for in-process handlers); dropped at the end."""
+    name = f"{DATABASE_PREFIX}_{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("MONGODB_URI", REAL_MONGODB_URI)
     monkeypatch.setenv("MONGODB_DB_NAME", name)
-    yield name
-    from shared.db import get_client
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(REAL_MONGODB_URI, serverSelectionTimeoutMS=5000)
+    try:
+        yield client[name]
+    finally:
+        client.drop_database(name)
+        client.close()
 
-    get_client().drop_database(name)
+
+@pytest.fixture
+def start_on_mongodb(real_database: Database[dict[str, Any]], start_api: StartApi, tmp_path: Path) -> StartOnMongoDB:
+    """Start a local API on the test's database (one more server, one more Lambda container)."""
+    env = {"MONGODB_URI": REAL_MONGODB_URI, "MONGODB_DB_NAME": real_database.name, "JWT_SECRET": JWT_SECRET}
+
+    def start() -> LocalApi:
+        server = start_api("--data-dir", str(tmp_path / "unused-data"), env=env)
+        assert "Store: MongoDB at MONGODB_URI" in server.output()
+        return server
+
+    return start
+
+
+def pages(api: LocalApi, path: str, *, limit: int, headers: dict[str, str] | None = None) -> list[list[dict[str, Any]]]:
+    """Every page of a listing, following next_cursor to the end."""
+    found: list[list[dict[str, Any]]] = []
+    params = {"limit": str(limit)}
+    while True:
+        response = api.request("GET", path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        found.append(response.json()["items"])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return found
+        params = {"limit": str(limit), "cursor": cursor}
+
+
+# In process, through the handlers -----------------------------------------------------------
 
 
 def test_health_reports_ok_on_real_mongodb() -> None:
@@ -40,7 +93,7 @@ def test_health_reports_ok_on_real_mongodb() -> None:
 
 
 def test_duplicate_email_in_any_case_is_409_on_real_unique_index() -> None:
-    register("Ada@Example.com")
+    register_in_process("Ada@Example.com")
 
     result = invoke("register", body={"email": "ADA@example.COM", "username": "x", "password": PASSWORD})
 
@@ -48,8 +101,8 @@ def test_duplicate_email_in_any_case_is_409_on_real_unique_index() -> None:
 
 
 def test_prompt_journey_on_real_mongodb() -> None:
-    user = register()
-    login()
+    user = register_in_process()
+    login_in_process()
     created = [create_prompt(user["id"], f"prompt {i}")["id"] for i in range(5)]
 
     seen: list[str] = []
@@ -66,3 +119,146 @@ def test_prompt_journey_on_real_mongodb() -> None:
     assert seen == created[::-1]
     assert (updated.status, updated.body["response"]) == (200, "r")
     assert deleted.status == 204
+
+
+# Over HTTP, through the local API on MongoDB ------------------------------------------------
+
+
+def test_http_journey_on_real_mongodb(
+    start_on_mongodb: StartOnMongoDB, real_database: Database[dict[str, Any]]
+) -> None:
+    api = start_on_mongodb()
+    email = unique_email()
+
+    health = api.request("GET", "/api/health")
+    registered = register(api, email.replace("user", "User"), username="grace")
+    duplicate = register(api, email.upper())
+    token = login(api, email)
+    me = api.request("GET", "/api/me", headers=bearer(token))
+    auth = bearer(token)
+    created = api.request("POST", "/api/prompts", json={"content": "Summarise this"}, headers=auth)
+    prompt_id = created.json()["id"]
+    fetched = api.request("GET", f"/api/prompts/{prompt_id}", headers=auth)
+    updated = api.request("PATCH", f"/api/prompts/{prompt_id}", json={"response": "A summary"}, headers=auth)
+    _, other_token = new_user(api)
+    other_calls = [
+        api.request("GET", f"/api/prompts/{prompt_id}", headers=bearer(other_token)),
+        api.request("PATCH", f"/api/prompts/{prompt_id}", json={"content": "x"}, headers=bearer(other_token)),
+        api.request("DELETE", f"/api/prompts/{prompt_id}", headers=bearer(other_token)),
+    ]
+    stored_after_other = real_database.prompts.find_one({"_id": prompt_id})
+    deleted = api.request("DELETE", f"/api/prompts/{prompt_id}", headers=auth)
+    gone = api.request("GET", f"/api/prompts/{prompt_id}", headers=auth)
+    status = api.request("POST", "/api/status", json={"client_name": "web"})
+    statuses = api.request("GET", "/api/status")
+
+    assert (health.status_code, health.json()["status"], health.json()["database"]) == (200, "ok", "ok")
+    assert registered.status_code == 201, registered.text
+    user = registered.json()
+    assert (user["email"], user["username"], user["is_active"]) == (email, "grace", True)
+    assert (duplicate.status_code, duplicate.json()) == (409, {"detail": "Email already registered"})
+    assert real_database.users.count_documents({"email": email}) == 1
+    assert me.status_code == 200
+    assert me.json() == user
+    assert created.status_code == 201
+    prompt = created.json()
+    assert (prompt["user_id"], prompt["content"], prompt["response"]) == (user["id"], "Summarise this", None)
+    assert fetched.status_code == 200
+    assert fetched.json() == prompt
+    assert updated.status_code == 200
+    assert (updated.json()["content"], updated.json()["response"]) == ("Summarise this", "A summary")
+    assert datetime.fromisoformat(updated.json()["updated_at"]) > datetime.fromisoformat(prompt["updated_at"])
+    assert [(r.status_code, r.json()) for r in other_calls] == [(404, {"detail": "Prompt not found"})] * 3
+    assert stored_after_other is not None
+    assert (stored_after_other["content"], stored_after_other["response"]) == ("Summarise this", "A summary")
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert (gone.status_code, gone.json()) == (404, {"detail": "Prompt not found"})
+    assert real_database.prompts.count_documents({}) == 0
+    assert status.status_code == 201
+    assert statuses.status_code == 200
+    assert statuses.json() == {"items": [status.json()], "next_cursor": None}
+
+
+def test_email_has_a_unique_index_on_real_mongodb(
+    start_on_mongodb: StartOnMongoDB, real_database: Database[dict[str, Any]]
+) -> None:
+    api = start_on_mongodb()
+    assert register(api).status_code == 201  # the first request of a container ensures the indexes
+
+    indexes = real_database.users.index_information().values()
+
+    assert any(index["key"] == [("email", 1)] and index.get("unique") for index in indexes)
+
+
+def test_pages_of_prompts_follow_next_cursor_newest_first_without_gaps_or_duplicates(
+    start_on_mongodb: StartOnMongoDB,
+) -> None:
+    api = start_on_mongodb()
+    _, token = new_user(api)
+    _, other_token = new_user(api)
+    created: list[str] = []
+    for i in range(7):
+        response = api.request("POST", "/api/prompts", json={"content": f"prompt {i}"}, headers=bearer(token))
+        assert response.status_code == 201, response.text
+        created.append(response.json()["id"])
+        api.request("POST", "/api/prompts", json={"content": f"not mine {i}"}, headers=bearer(other_token))
+
+    found = pages(api, "/api/prompts", limit=3, headers=bearer(token))
+
+    assert [len(page) for page in found] == [3, 3, 1]
+    assert [item["id"] for page in found for item in page] == created[::-1]
+
+
+def test_pages_of_status_checks_follow_next_cursor_newest_first(start_on_mongodb: StartOnMongoDB) -> None:
+    api = start_on_mongodb()
+    created = [api.request("POST", "/api/status", json={"client_name": f"client {i}"}).json()["id"] for i in range(5)]
+
+    found = pages(api, "/api/status", limit=2)
+
+    assert [len(page) for page in found] == [2, 2, 1]
+    assert [item["id"] for page in found for item in page] == created[::-1]
+
+
+def test_concurrent_registrations_of_one_email_on_two_servers_give_one_201(
+    start_on_mongodb: StartOnMongoDB, real_database: Database[dict[str, Any]]
+) -> None:
+    servers = [start_on_mongodb(), start_on_mongodb()]
+    for server in servers:  # the first request of each container ensures the indexes
+        assert register(server).status_code == 201
+    email = unique_email()
+    attempts = 8
+    barrier = threading.Barrier(attempts)
+
+    def attempt(index: int) -> int:
+        body = {"email": email.upper() if index % 2 else email, "username": f"twin{index}", "password": PASSWORD}
+        with requests.Session() as session:
+            barrier.wait()
+            return session.post(servers[index % 2].url("/api/register"), json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        statuses = sorted(pool.map(attempt, range(attempts)))
+
+    assert statuses == [201] + [409] * (attempts - 1)
+    assert real_database.users.count_documents({"email": email}) == 1
+
+
+def test_concurrent_prompt_creation_on_two_servers_lists_every_prompt_once(start_on_mongodb: StartOnMongoDB) -> None:
+    servers = [start_on_mongodb(), start_on_mongodb()]
+    _, token = new_user(servers[0])
+    attempts = 10
+    barrier = threading.Barrier(attempts)
+
+    def create(index: int) -> requests.Response:
+        with requests.Session() as session:
+            barrier.wait()
+            url = servers[index % 2].url("/api/prompts")
+            return session.post(url, json={"content": f"prompt {index}"}, headers=bearer(token), timeout=30)
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        responses = list(pool.map(create, range(attempts)))
+    listed = pages(servers[1], "/api/prompts", limit=4, headers=bearer(token))
+
+    assert [response.status_code for response in responses] == [201] * attempts
+    listed_ids = [item["id"] for page in listed for item in page]
+    assert sorted(listed_ids) == sorted(response.json()["id"] for response in responses)
+    assert len(set(listed_ids)) == attempts

@@ -1,7 +1,7 @@
-"""``python -m local_api.docs_check``: does Swagger UI at ``/api/docs`` show every route, and
-does its Authorize work?
+"""``python -m tests.integration.docs_check`` (``make docs-check``): does Swagger UI at ``/api/docs``
+show every route, and does its Authorize work?
 
-Starts the local API in this process (throwaway store, any free port), renders ``/api/docs`` in
+Starts the local API (throwaway store, any free port), renders ``/api/docs`` in
 headless Chromium, and checks that every method and path of ``/api/openapi.json`` is in the
 rendered page; saves a screenshot (``out/docs.png``) to look at. Then, driving the page over the
 DevTools protocol, it pastes a fresh user's ``access_token`` into Authorize and runs
@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,8 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from local_api import cli
 from local_api.docs import DOCS_PATH, DOCUMENT_PATH
+from local_api.harness import LocalApiProcess
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (
@@ -83,16 +82,13 @@ def find_chromium() -> str | None:
 
 @contextmanager
 def local_api(template: Path) -> Iterator[str]:
-    """The local API serving ``template`` on a free port in a background thread; yields its base URL."""
-    api = cli.build(cli.parse_args(["--template", str(template), "--port", "0", "--in-memory", "--no-reload"]))
-    thread = threading.Thread(target=api.server.serve_forever, daemon=True)
-    thread.start()
+    """``python -m local_api`` serving ``template`` with a throwaway store on a free port; yields its base URL."""
+    server = LocalApiProcess("--template", str(template.resolve()), "--in-memory", env={"BCRYPT_ROUNDS": "4"})
     try:
-        host, port = api.server.server_address[:2]
-        yield f"http://{host!s}:{port}"
+        server.wait_until_healthy()
+        yield server.base_url
     finally:
-        api.server.shutdown()
-        api.server.server_close()
+        server.stop()
 
 
 def documented_operations(base_url: str) -> set[Operation]:
@@ -141,7 +137,7 @@ def chromium(binary: str, url: str, *args: str) -> str:
             *args,
             url,
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{binary} exited with {done.returncode}:\n{done.stderr[-2000:]}")
     return done.stdout
@@ -161,7 +157,7 @@ class DevTools:
             os.dup2(child_in, 3)
             os.dup2(child_out, 4)
 
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile.name}", "--remote-debugging-pipe"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -273,8 +269,8 @@ def check(template: Path, screenshot: Path, binary: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m local_api.docs_check``."""
-    parser = argparse.ArgumentParser(prog="python -m local_api.docs_check", description=__doc__)
+    """Entry point of ``python -m tests.integration.docs_check``."""
+    parser = argparse.ArgumentParser(prog="python -m tests.integration.docs_check", description=__doc__)
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--screenshot", type=Path, default=Path("out/docs.png"))
     parser.add_argument("--chromium", default=None, help=f"browser binary (default: the first of {CHROMIUM_NAMES})")

@@ -1,0 +1,62 @@
+"""local_api.project is the one module of the local API that knows this project."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import mongomock
+import pytest
+
+import shared
+from local_api import project
+from shared import config, db
+from tests.support import ROOT
+
+LOCAL_API = ROOT / "local_api"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
+
+
+@pytest.mark.parametrize("path", sorted(p for p in LOCAL_API.glob("*.py") if p.name != "project.py"))
+def test_only_the_project_module_imports_the_layer(path: Path) -> None:
+    package = project.LAYER_PACKAGE
+    layer = {m for m in _imported_modules(path) if m == package or m.startswith(f"{package}.")}
+    source = path.read_text(encoding="utf-8")
+
+    assert layer == set()
+    assert "import_module(" not in source
+
+
+def test_version_is_the_layer_packages() -> None:
+    assert project.version(ROOT) == shared.__version__
+
+
+def test_clear_settings_cache_makes_the_layer_read_the_environment_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = config.get_settings()
+    monkeypatch.setenv("JWT_EXPIRE_MINUTES", "7")
+
+    project.clear_settings_cache()
+
+    assert before.jwt_expire_minutes == 60
+    assert config.get_settings().jwt_expire_minutes == 7
+
+
+def test_database_hook_installs_once_per_layer_module() -> None:
+    client = mongomock.MongoClient(tz_aware=True)
+    hook = project.DatabaseHook()
+
+    hook.install(client)
+    database = db.get_database()
+    hook.install(client)
+
+    assert db.get_client() is client
+    assert db.get_database() is database  # not installed again: the indexes stay ensured
