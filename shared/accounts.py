@@ -55,7 +55,9 @@ def change_password(user_id: str, data: PasswordChange) -> Token:
     ):
         raise BadRequest(INCORRECT_PASSWORD)
     sessions = SessionRepository()
-    sessions.end_all(user_id, reason="password_change", now=cut)  # they are dead already; this says so
+    # Dead already by sessions_valid_after; this says so, and also ends a session that a login which
+    # checked the old password just before the change started just after it (see issue_token).
+    sessions.end_all(user_id, reason="password_change")
     return token_pair(sessions.start(user_id, now=cut))
 
 
@@ -78,7 +80,7 @@ def deactivate(user_id: str) -> bool:
     cut = utcnow() + timedelta(milliseconds=1)
     if not UserRepository().deactivate(user_id, sessions_valid_after=cut):
         return False
-    SessionRepository().end_all(user_id, reason="deactivated", now=cut)
+    SessionRepository().end_all(user_id, reason="deactivated")
     return True
 
 

@@ -68,10 +68,31 @@ def issue_token(data: UserLogin) -> Token:
     attempts.clear(data.email)
     if not user.is_active:
         raise Forbidden("Inactive user")
-    if needs_rehash(user.hashed_password, rounds=settings.bcrypt_rounds):
+    checked_hash = user.hashed_password
+    if needs_rehash(checked_hash, rounds=settings.bcrypt_rounds):
         new_hash = hash_password(data.password, rounds=settings.bcrypt_rounds)
-        users.replace_password(user.id, old_hash=user.hashed_password, new_hash=new_hash)
-    return token_pair(SessionRepository().start(user.id))
+        if users.replace_password(user.id, old_hash=checked_hash, new_hash=new_hash):
+            checked_hash = new_hash
+    sessions = SessionRepository()
+    session = sessions.start(user.id)
+    # A password change or a deactivation may have landed since the password was checked. If it did
+    # before this check, the session ends here; if after, the change's own end_all ends it.
+    if not _still_valid(users, user.id, checked_hash, data.password):
+        sessions.end(session.session_id, reason="revoked")
+        raise Unauthorized(INVALID_CREDENTIALS)
+    return token_pair(session)
+
+
+def _still_valid(users: UserRepository, user_id: str, checked_hash: str, password: str) -> bool:
+    """Whether the user is still active with the password just checked. The stored hash is almost
+    always the one checked; if not (a concurrent login re-hashed it, or the password changed), the
+    password is checked against the new one."""
+    if users.has_password(user_id, checked_hash):
+        return True
+    current = users.get_with_hash(user_id)
+    if current is None or not current.is_active:
+        return False
+    return verify_password(password, current.hashed_password, rounds=get_settings().bcrypt_rounds)
 
 
 def refresh_token_pair(data: TokenRefresh) -> Token:

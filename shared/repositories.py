@@ -120,6 +120,12 @@ class UserRepository:
         return None if doc is None else _to_model(UserInDB, doc)
 
     @translated
+    def has_password(self, user_id: str, hashed_password: str) -> bool:
+        """Whether the user is still active with this very password hash."""
+        query = {"_id": user_id, "hashed_password": hashed_password, "is_active": True}
+        return self.collection.count_documents(query, limit=1) > 0
+
+    @translated
     def is_active(self, user_id: str) -> bool:
         """Whether the user still exists and is active."""
         return self.collection.count_documents({"_id": user_id, "is_active": True}, limit=1) > 0

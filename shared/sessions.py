@@ -122,12 +122,10 @@ class SessionRepository:
         return result.modified_count == 1
 
     @translated
-    def end_all(self, user_id: str, *, reason: str, now: datetime | None = None) -> int:
-        """End every live session of ``user_id`` started before ``now``; how many ended."""
-        now = now or utcnow()
+    def end_all(self, user_id: str, *, reason: str) -> int:
+        """End every live session of ``user_id``; how many ended."""
         result = self.collection.update_many(
-            {"user_id": user_id, "ended_at": None, "created_at": {"$lt": now}},
-            {"$set": {"ended_at": now, "end_reason": reason}},
+            {"user_id": user_id, "ended_at": None}, {"$set": {"ended_at": utcnow(), "end_reason": reason}}
         )
         return result.modified_count
 

@@ -16,12 +16,14 @@ from typing import Any
 import mongomock
 import pytest
 
+from shared import config
 from shared.accounts import change_password, create_owned_prompt, deactivate, delete_account
 from shared.auth import issue_token, refresh_token_pair, register_user
 from shared.db import get_database
 from shared.errors import BadRequest, TooManyRequests, Unauthorized
 from shared.models import AccountDeletion, PasswordChange, PromptCreate, Token, TokenRefresh, UserCreate, UserLogin
 from shared.repositories import LoginAttemptRepository, PromptRepository, UserRepository
+from shared.security import hash_password
 from shared.sessions import SessionRepository, session_is_valid
 from tests.support import PASSWORD
 
@@ -263,3 +265,64 @@ def test_deactivation_ends_every_session_at_once() -> None:
             refresh_token_pair(TokenRefresh(refresh_token=pair.refresh_token))
     assert {s["end_reason"] for s in get_database().sessions.find()} == {"deactivated"}
     assert deactivate("no-such-user") is False
+
+
+def test_login_whose_password_changed_before_its_session_started_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    user_id = _user()
+    real_start = SessionRepository.start
+
+    def start_after_a_change(self: SessionRepository, *args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(SessionRepository, "start", real_start)
+        change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        return real_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(SessionRepository, "start", start_after_a_change)
+
+    with pytest.raises(Unauthorized):
+        _login()
+
+    live = [s for s in get_database().sessions.find({"ended_at": None})]
+    assert len(live) == 1  # only the password change's own session
+    assert {s["end_reason"] for s in get_database().sessions.find({"ended_at": {"$ne": None}})} == {"revoked"}
+
+
+def test_login_whose_password_changed_after_its_check_has_its_session_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    user_id = _user()
+    real_has_password = UserRepository.has_password
+    sessions_before_change: list[str] = []
+
+    def change_right_after(self: UserRepository, *args: Any) -> bool:
+        result = real_has_password(self, *args)
+        sessions_before_change.extend(s["_id"] for s in get_database().sessions.find())
+        change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        return result
+
+    monkeypatch.setattr(UserRepository, "has_password", change_right_after)
+
+    late = _login()
+
+    monkeypatch.undo()
+    with pytest.raises(Unauthorized):
+        refresh_token_pair(TokenRefresh(refresh_token=late.refresh_token))
+    (late_session,) = sessions_before_change
+    assert get_database().sessions.find_one({"_id": late_session})["end_reason"] == "password_change"
+
+
+def test_login_racing_another_logins_rehash_still_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    user_id = _user()
+    monkeypatch.setenv("BCRYPT_ROUNDS", "5")
+    config.get_settings.cache_clear()
+    real_replace = UserRepository.replace_password
+
+    def lose_to_a_concurrent_rehash(
+        self: UserRepository, user: str, *, old_hash: str, new_hash: str, **kw: Any
+    ) -> bool:
+        assert real_replace(self, user, old_hash=old_hash, new_hash=hash_password(PASSWORD, rounds=5))
+        return real_replace(self, user, old_hash=old_hash, new_hash=new_hash, **kw)
+
+    monkeypatch.setattr(UserRepository, "replace_password", lose_to_a_concurrent_rehash)
+
+    pair = _login()
+
+    assert pair.refresh_token
+    assert get_database().sessions.find_one({"user_id": user_id})["ended_at"] is None
