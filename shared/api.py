@@ -174,6 +174,10 @@ def error_responses(*statuses: int, success: int = 200) -> dict[int, OpenAPIResp
             "description": _ERROR_DESCRIPTIONS[status],
             "content": {content_types.APPLICATION_JSON: {"model": ErrorDetail}},
         }
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            responses[status]["headers"] = {
+                "Retry-After": {"description": "Seconds until the login window passes.", "schema": {"type": "integer"}}
+            }
     return responses
 
 

@@ -92,3 +92,20 @@ def test_responses_without_a_body_document_no_content(document: dict[str, Any]) 
                     assert "content" not in response
                 for media in response.get("content", {}).values():
                     assert media["schema"].get("type") != "null", (status, response)
+
+
+def test_account_routes_are_documented_with_their_operation_ids(document: dict[str, Any]) -> None:
+    operations = {
+        ("post", "/api/token/refresh"): "refreshToken",
+        ("post", "/api/logout"): "logout",
+        ("patch", "/api/me"): "updateMe",
+        ("post", "/api/me/password"): "changePassword",
+        ("delete", "/api/me"): "deleteMe",
+    }
+    for (method, path), operation_id in operations.items():
+        assert document["paths"][path][method]["operationId"] == operation_id
+    assert "security" not in document["paths"]["/api/token/refresh"]["post"]
+    login = document["paths"]["/api/login"]["post"]["responses"]
+    assert login["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    for path, method in (("/api/me/password", "post"), ("/api/me", "delete")):
+        assert "400" in document["paths"][path][method]["responses"]
