@@ -24,6 +24,10 @@ from shared.ids import new_id, utcnow
 from shared.tokens import decode_access_token, hash_refresh_token, new_refresh_token
 
 _CALLER_FIELDS = ("_id", "email", "username", "is_active", "sessions_valid_after")
+SPENT_HASHES_KEPT = 1000
+"""How many spent refresh-token hashes a session keeps for reuse detection (its latest ones). A
+refresh extends the session, so without a bound a session in daily use would grow forever; a token
+spent longer ago than that is simply unknown (still a 401, but its session does not end)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,7 @@ class SessionRepository:
             {"refresh_hash": spent, "ended_at": None, "expires_at": {"$gt": now}},
             {
                 "$set": {"refresh_hash": hash_refresh_token(token), "expires_at": expires_at},
-                "$push": {"spent_hashes": spent},
+                "$push": {"spent_hashes": {"$each": [spent], "$slice": -SPENT_HASHES_KEPT}},
             },
             return_document=ReturnDocument.AFTER,
         )

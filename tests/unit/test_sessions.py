@@ -17,6 +17,7 @@ import mongomock
 import pytest
 
 from shared import config
+from shared import sessions as sessions_module
 from shared.accounts import change_password, create_owned_prompt, deactivate, delete_account
 from shared.auth import issue_token, refresh_token_pair, register_user
 from shared.db import get_database
@@ -25,6 +26,7 @@ from shared.models import AccountDeletion, PasswordChange, PromptCreate, Token, 
 from shared.repositories import LoginAttemptRepository, PromptRepository, UserRepository
 from shared.security import hash_password
 from shared.sessions import SessionRepository, session_is_valid
+from shared.tokens import hash_refresh_token
 from tests.support import PASSWORD
 
 _OPERATIONS = (
@@ -326,3 +328,21 @@ def test_login_racing_another_logins_rehash_still_succeeds(monkeypatch: pytest.M
 
     assert pair.refresh_token
     assert get_database().sessions.find_one({"user_id": user_id})["ended_at"] is None
+
+
+def test_a_session_keeps_only_its_latest_spent_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sessions_module, "SPENT_HASHES_KEPT", 3)
+    _user()
+    tokens = [_login().refresh_token]
+    for _ in range(4):
+        tokens.append(refresh_token_pair(TokenRefresh(refresh_token=tokens[-1])).refresh_token)
+
+    session = get_database().sessions.find_one()
+
+    assert session["spent_hashes"] == [hash_refresh_token(t) for t in tokens[1:4]]
+    with pytest.raises(Unauthorized):  # too old to be recognised: refused, the session goes on
+        refresh_token_pair(TokenRefresh(refresh_token=tokens[0]))
+    assert get_database().sessions.find_one()["ended_at"] is None
+    with pytest.raises(Unauthorized):  # recent enough: reuse, the session ends
+        refresh_token_pair(TokenRefresh(refresh_token=tokens[1]))
+    assert get_database().sessions.find_one()["end_reason"] == "reuse"
