@@ -252,6 +252,15 @@ def report(
     print(f"\nagainst the seed monolith's import ({base:.1f} ms):")
     for label, detail, ms in rows:
         print(f"  {label:<32}{ms:>8.1f} ms {ms / base:>6.2f}x  (goal <= {GOALS[label]:.2f}x)  {detail}")
+    if authorizers and protected:
+        felt = sum(
+            median(name, key) for name in (authorizers[0], slowest_protected) for key in ("import_ms", "invoke_ms")
+        )
+        seed_felt = base + median(SEED, "invoke_ms")
+        print(
+            f"  the same with both first invokes {felt:>8.1f} ms {felt / seed_felt:>6.2f}x  "
+            f"of the monolith's import + first invoke ({seed_felt:.1f} ms)"
+        )
     project, seed = warm
     print(
         f"warm request, in process (POST /api/status {{}} -> {project['status']}/{seed['status']}): "
