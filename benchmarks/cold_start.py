@@ -258,7 +258,7 @@ def report(
         )
         seed_felt = base + median(SEED, "invoke_ms")
         print(
-            f"  the same with both first invokes {felt:>8.1f} ms {felt / seed_felt:>6.2f}x  "
+            f"  {'with both first invokes':<32}{felt:>8.1f} ms {felt / seed_felt:>6.2f}x  "
             f"of the monolith's import + first invoke ({seed_felt:.1f} ms)"
         )
     project, seed = warm
