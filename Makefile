@@ -48,7 +48,7 @@ start-api: install
 	$(BIN)/python -m local_api
 
 # The local API's start time, per-request overhead and throughput, and each function's cold
-# start against a minimal Powertools function (prints numbers; not a test).
+# start and first invoke on python3.13 against the seed's FastAPI monolith (prints numbers; not a test).
 bench: install
 	$(BIN)/python -m benchmarks.local_api
 	$(BIN)/python -m benchmarks.cold_start
