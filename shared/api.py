@@ -165,10 +165,10 @@ BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 """The ``security`` of the routes behind the JWT authorizer (the scheme is in the merged document)."""
 
 
-def error_responses(*statuses: int, success: int = 200) -> dict[int, OpenAPIResponse]:
-    """OpenAPI responses of a route: ``success`` (its schema from the return type) and the
-    ``{"detail": "..."}`` errors it can answer with. Powertools adds 422 itself."""
-    responses: dict[int, OpenAPIResponse] = {success: {"description": "Successful Response"}}
+def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses for the ``{"detail": "..."}`` errors a route can answer with, beyond the
+    ones every route of its resolver has (see ``DocumentedResolver``). Powertools adds 422 itself."""
+    responses: dict[int, OpenAPIResponse] = {}
     for status in statuses:
         responses[status] = {
             "description": _ERROR_DESCRIPTIONS[status],
@@ -181,46 +181,54 @@ def error_responses(*statuses: int, success: int = 200) -> dict[int, OpenAPIResp
     return responses
 
 
-class DocumentedResolver(APIGatewayRestResolver):
-    """The REST resolver, with each route's OpenAPI summary and description taken from its docstring."""
+_ROUTE = inspect.signature(APIGatewayRestResolver.route)
 
-    def route(
-        self,
-        rule: str,
-        method: str | list[str] | tuple[str],
-        cors: bool | None = None,
-        compress: bool = False,
-        cache_control: str | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> Callable[[AnyCallableT], AnyCallableT]:
-        # app.get/post/... call route() with positional arguments in this order.
+
+class DocumentedResolver(APIGatewayRestResolver):
+    """The REST resolver of a function, documenting what its routes share so each states only its own:
+    the summary and description from the route's docstring, the function's tag, the bearer scheme and
+    401 behind the authorizer, the 503 of an unreachable database, and the success response of
+    ``status_code`` (its schema from the return type)."""
+
+    def __init__(self, *, tag: str, bearer: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tag = tag
+        self.bearer = bearer
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[AnyCallableT], AnyCallableT]:
+        # app.get/post/... call route() with positional arguments: bind them to their names.
+        options = _ROUTE.bind(self, *args, **kwargs).arguments
+        del options["self"]
+
         def register(func: AnyCallableT) -> AnyCallableT:
             first, _, rest = (inspect.getdoc(func) or "").partition("\n")
-            decorate = super(DocumentedResolver, self).route(
-                rule,
-                method,
-                cors,
-                compress,
-                cache_control,
-                summary or first.strip() or None,
-                description or rest.strip() or None,
-                *args,
-                **kwargs,
-            )
-            return decorate(func)
+            options["summary"] = options.get("summary") or first.strip() or None
+            options["description"] = options.get("description") or rest.strip() or None
+            options["tags"] = options.get("tags") or [self.tag]
+            if self.bearer:
+                options["security"] = options.get("security") or BEARER_AUTH
+            errors = {**error_responses(*self._shared_errors()), **(options.get("responses") or {})}
+            success = {int(options.get("status_code", HTTPStatus.OK)): {"description": "Successful Response"}}
+            options["responses"] = {**success, **dict(sorted(errors.items()))}
+            return super(DocumentedResolver, self).route(**options)(func)
 
         return register
+
+    def _shared_errors(self) -> tuple[int, ...]:
+        return (
+            (HTTPStatus.UNAUTHORIZED, HTTPStatus.SERVICE_UNAVAILABLE)
+            if self.bearer
+            else (HTTPStatus.SERVICE_UNAVAILABLE,)
+        )
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Media types are case-insensitive (RFC 9110): ``Application/JSON`` is JSON too."""
         return super().resolve(_lowercase_media_type(event), context)
 
 
-def create_app() -> DocumentedResolver:
-    """A REST API resolver with validation, the configured CORS origins and the error mapping.
+def create_app(tag: str, *, bearer: bool = False) -> DocumentedResolver:
+    """A REST API resolver with validation, the configured CORS origins and the error mapping, for
+    routes documented under ``tag`` and, with ``bearer``, behind the JWT authorizer.
 
     Reading the settings here makes a missing secret an error at start, naming the variable.
     """
@@ -229,9 +237,12 @@ def create_app() -> DocumentedResolver:
         allow_origin=origins[0],
         extra_origins=list(origins[1:]),
         allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After"],
         max_age=600,
     )
     app = DocumentedResolver(
+        tag=tag,
+        bearer=bearer,
         cors=cors,
         enable_validation=True,
         response_validation_error_http_code=500,

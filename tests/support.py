@@ -208,6 +208,13 @@ def ensure_user(user_id: str) -> None:
     )
 
 
+def fixture_user(event: dict[str, Any]) -> str:
+    """The id of the user a protected route's fixture names in its authorizer context, now stored."""
+    user_id: str = event["requestContext"]["authorizer"]["user_id"]
+    ensure_user(user_id)
+    return user_id
+
+
 def create_prompt(user_id: str, content: str = "Write a haiku about Lambda.", **extra: Any) -> dict[str, Any]:
     ensure_user(user_id)
     result = invoke("create_prompt", body={"content": content, **extra}, user_id=user_id)

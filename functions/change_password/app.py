@@ -5,21 +5,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import change_password
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses, no_store
+from shared.api import CallerId, create_app, error_responses, no_store
 from shared.models import PasswordChange, Token
 
 logger = Logger()
-app = create_app()
+app = create_app("auth", bearer=True)
 
 
-@app.post(
-    "/api/me/password",
-    operation_id="changePassword",
-    tags=["auth"],
-    security=BEARER_AUTH,
-    responses=error_responses(400, 401, 503),
-    middlewares=[no_store],
-)
+@app.post("/api/me/password", operation_id="changePassword", responses=error_responses(400), middlewares=[no_store])
 def change_my_password(change: PasswordChange, user_id: CallerId) -> Token:
     """Change your password.
 

@@ -5,21 +5,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import create_owned_prompt
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import CallerId, create_app
 from shared.models import PromptCreate, PromptPublic
 
 logger = Logger()
-app = create_app()
+app = create_app("prompts", bearer=True)
 
 
-@app.post(
-    "/api/prompts",
-    status_code=201,
-    operation_id="createPrompt",
-    tags=["prompts"],
-    security=BEARER_AUTH,
-    responses=error_responses(401, 503, success=201),
-)
+@app.post("/api/prompts", status_code=201, operation_id="createPrompt")
 def create_prompt(prompt: PromptCreate, user_id: CallerId) -> PromptPublic:
     """Create a prompt, with an optional model response, owned by the caller."""
     return create_owned_prompt(user_id, prompt)

@@ -4,21 +4,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses
+from shared.api import create_app
 from shared.models import StatusCheckCreate, StatusCheckPublic
 from shared.repositories import StatusCheckRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("status")
 
 
-@app.post(
-    "/api/status",
-    status_code=201,
-    operation_id="createStatusCheck",
-    tags=["status"],
-    responses=error_responses(503, success=201),
-)
+@app.post("/api/status", status_code=201, operation_id="createStatusCheck")
 def create_status_check(check: StatusCheckCreate) -> StatusCheckPublic:
     """Record a status check for a named client."""
     return StatusCheckRepository().create(check.client_name)

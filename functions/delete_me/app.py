@@ -6,21 +6,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import delete_account
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import CallerId, create_app, error_responses
 from shared.models import AccountDeletion
 
 logger = Logger()
-app = create_app()
+app = create_app("auth", bearer=True)
 
 
-@app.delete(
-    "/api/me",
-    status_code=204,
-    operation_id="deleteMe",
-    tags=["auth"],
-    security=BEARER_AUTH,
-    responses=error_responses(400, 401, 503, success=204),
-)
+@app.delete("/api/me", status_code=204, operation_id="deleteMe", responses=error_responses(400))
 def delete_me(confirmation: AccountDeletion, user_id: CallerId) -> Response[None]:
     """Delete your account.
 

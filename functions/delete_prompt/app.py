@@ -5,21 +5,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, PromptId, create_app, error_responses
+from shared.api import CallerId, PromptId, create_app, error_responses
 from shared.repositories import PromptRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("prompts", bearer=True)
 
 
-@app.delete(
-    "/api/prompts/<prompt_id>",
-    status_code=204,
-    operation_id="deletePrompt",
-    tags=["prompts"],
-    security=BEARER_AUTH,
-    responses=error_responses(401, 404, 503, success=204),
-)
+@app.delete("/api/prompts/<prompt_id>", status_code=204, operation_id="deletePrompt", responses=error_responses(404))
 def delete_prompt(prompt_id: PromptId, user_id: CallerId) -> Response[None]:
     """Delete a prompt. Another user's prompt is a 404, exactly like a missing one."""
     PromptRepository().delete(user_id, prompt_id)

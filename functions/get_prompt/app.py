@@ -4,21 +4,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, PromptId, create_app, error_responses
+from shared.api import CallerId, PromptId, create_app, error_responses
 from shared.models import PromptPublic
 from shared.repositories import PromptRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("prompts", bearer=True)
 
 
-@app.get(
-    "/api/prompts/<prompt_id>",
-    operation_id="getPrompt",
-    tags=["prompts"],
-    security=BEARER_AUTH,
-    responses=error_responses(401, 404, 503),
-)
+@app.get("/api/prompts/<prompt_id>", operation_id="getPrompt", responses=error_responses(404))
 def get_prompt(prompt_id: PromptId, user_id: CallerId) -> PromptPublic:
     """Read one prompt. Another user's prompt is a 404, exactly like a missing one."""
     return PromptRepository().get(user_id, prompt_id)

@@ -11,13 +11,12 @@ from shared.db import is_available
 from shared.models import Health
 
 logger = Logger()
-app = create_app()
+app = create_app("health")
 
 
 @app.get(
     "/api/health",
     operation_id="getHealth",
-    tags=["health"],
     responses={
         200: {"description": "The API and its database are fine."},
         503: {"description": "The database cannot be reached.", "content": {"application/json": {"model": Health}}},

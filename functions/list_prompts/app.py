@@ -4,21 +4,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, DEFAULT_PAGE_SIZE, CallerId, Cursor, Limit, create_app, error_responses
+from shared.api import DEFAULT_PAGE_SIZE, CallerId, Cursor, Limit, create_app
 from shared.models import Page, PromptPublic
 from shared.repositories import PromptRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("prompts", bearer=True)
 
 
-@app.get(
-    "/api/prompts",
-    operation_id="listPrompts",
-    tags=["prompts"],
-    security=BEARER_AUTH,
-    responses=error_responses(401, 503),
-)
+@app.get("/api/prompts", operation_id="listPrompts")
 def list_prompts(user_id: CallerId, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[PromptPublic]:
     """List the caller's own prompts, newest first.
 

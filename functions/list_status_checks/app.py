@@ -4,15 +4,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import DEFAULT_PAGE_SIZE, Cursor, Limit, create_app, error_responses
+from shared.api import DEFAULT_PAGE_SIZE, Cursor, Limit, create_app
 from shared.models import Page, StatusCheckPublic
 from shared.repositories import StatusCheckRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("status")
 
 
-@app.get("/api/status", operation_id="listStatusChecks", tags=["status"], responses=error_responses(503))
+@app.get("/api/status", operation_id="listStatusChecks")
 def list_status_checks(limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[StatusCheckPublic]:
     """List status checks, newest first; follow `next_cursor` for the next page."""
     return StatusCheckRepository().list(limit=limit, cursor=cursor)

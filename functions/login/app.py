@@ -9,16 +9,10 @@ from shared.auth import issue_token
 from shared.models import Token, UserLogin
 
 logger = Logger()
-app = create_app()
+app = create_app("auth")
 
 
-@app.post(
-    "/api/login",
-    operation_id="login",
-    tags=["auth"],
-    responses=error_responses(401, 403, 429, 503),
-    middlewares=[no_store],
-)
+@app.post("/api/login", operation_id="login", responses=error_responses(401, 403, 429), middlewares=[no_store])
 def login(credentials: UserLogin) -> Token:
     """Log in.
 

@@ -5,21 +5,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, CallerSession, create_app, error_responses
+from shared.api import CallerId, CallerSession, create_app
 from shared.auth import end_session
 
 logger = Logger()
-app = create_app()
+app = create_app("auth", bearer=True)
 
 
-@app.post(
-    "/api/logout",
-    status_code=204,
-    operation_id="logout",
-    tags=["auth"],
-    security=BEARER_AUTH,
-    responses=error_responses(401, 503, success=204),
-)
+@app.post("/api/logout", status_code=204, operation_id="logout")
 def logout(user_id: CallerId, session_id: CallerSession) -> Response[None]:
     """Log out.
 

@@ -4,16 +4,16 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import CallerId, create_app
 from shared.errors import Unauthorized
 from shared.models import UserPublic
 from shared.repositories import UserRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("auth", bearer=True)
 
 
-@app.get("/api/me", operation_id="getMe", tags=["auth"], security=BEARER_AUTH, responses=error_responses(401, 503))
+@app.get("/api/me", operation_id="getMe")
 def me(user_id: CallerId) -> UserPublic:
     """The account the bearer token belongs to."""
     user = UserRepository().get(user_id)

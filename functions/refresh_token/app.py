@@ -9,16 +9,10 @@ from shared.auth import refresh_token_pair
 from shared.models import Token, TokenRefresh
 
 logger = Logger()
-app = create_app()
+app = create_app("auth")
 
 
-@app.post(
-    "/api/token/refresh",
-    operation_id="refreshToken",
-    tags=["auth"],
-    responses=error_responses(401, 503),
-    middlewares=[no_store],
-)
+@app.post("/api/token/refresh", operation_id="refreshToken", responses=error_responses(401), middlewares=[no_store])
 def refresh_token(data: TokenRefresh) -> Token:
     """Refresh the tokens.
 

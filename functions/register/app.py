@@ -9,16 +9,10 @@ from shared.auth import register_user
 from shared.models import UserCreate, UserPublic
 
 logger = Logger()
-app = create_app()
+app = create_app("auth")
 
 
-@app.post(
-    "/api/register",
-    status_code=201,
-    operation_id="register",
-    tags=["auth"],
-    responses=error_responses(409, 503, success=201),
-)
+@app.post("/api/register", status_code=201, operation_id="register", responses=error_responses(409))
 def register(user: UserCreate) -> UserPublic:
     """Register a user.
 

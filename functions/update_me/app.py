@@ -5,14 +5,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import rename
-from shared.api import BEARER_AUTH, CallerId, create_app, error_responses
+from shared.api import CallerId, create_app
 from shared.models import UserPublic, UserUpdate
 
 logger = Logger()
-app = create_app()
+app = create_app("auth", bearer=True)
 
 
-@app.patch("/api/me", operation_id="updateMe", tags=["auth"], security=BEARER_AUTH, responses=error_responses(401, 503))
+@app.patch("/api/me", operation_id="updateMe")
 def update_me(update: UserUpdate, user_id: CallerId) -> UserPublic:
     """Change your username.
 

@@ -4,21 +4,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import BEARER_AUTH, CallerId, PromptId, create_app, error_responses
+from shared.api import CallerId, PromptId, create_app, error_responses
 from shared.models import PromptPublic, PromptUpdate
 from shared.repositories import PromptRepository
 
 logger = Logger()
-app = create_app()
+app = create_app("prompts", bearer=True)
 
 
-@app.patch(
-    "/api/prompts/<prompt_id>",
-    operation_id="updatePrompt",
-    tags=["prompts"],
-    security=BEARER_AUTH,
-    responses=error_responses(401, 404, 503),
-)
+@app.patch("/api/prompts/<prompt_id>", operation_id="updatePrompt", responses=error_responses(404))
 def update_prompt(prompt_id: PromptId, update: PromptUpdate, user_id: CallerId) -> PromptPublic:
     """Update a prompt's content and/or response; `updated_at` moves. Only fields sent change."""
     return PromptRepository().update(user_id, prompt_id, update.fields_to_set())

@@ -5,7 +5,7 @@ import jwt
 import pytest
 
 from shared.db import get_database
-from tests.support import PASSWORD, authorize, context_of, ensure_user, invoke, load_event, login_pair, register
+from tests.support import PASSWORD, authorize, context_of, fixture_user, invoke, load_event, login_pair, register
 
 NEW_PASSWORD = "battery staple horse"
 
@@ -28,7 +28,7 @@ def _refused(access_token: str) -> None:
 
 def test_change_password_fixture_of_an_unknown_password_returns_400() -> None:
     event = load_event("change_password")
-    ensure_user(event["requestContext"]["authorizer"]["user_id"])  # its stored hash matches no password
+    fixture_user(event)  # its stored hash matches no password
 
     result = invoke("change_password", event)
 

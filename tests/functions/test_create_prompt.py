@@ -4,13 +4,12 @@ import pytest
 
 from shared.db import get_database
 from shared.models import MAX_CONTENT_CHARS
-from tests.support import PASSWORD, api_event, context_of, ensure_user, invoke, load_event, login_pair, register
+from tests.support import PASSWORD, api_event, context_of, fixture_user, invoke, load_event, login_pair, register
 
 
 def test_create_prompt_fixture_stores_prompt_for_the_caller() -> None:
     event = load_event("create_prompt")
-    user_id = event["requestContext"]["authorizer"]["user_id"]
-    ensure_user(user_id)
+    user_id = fixture_user(event)
 
     result = invoke("create_prompt", event)
 

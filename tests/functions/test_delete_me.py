@@ -8,7 +8,7 @@ from tests.support import (
     authorize,
     context_of,
     create_prompt,
-    ensure_user,
+    fixture_user,
     invoke,
     load_event,
     login_pair,
@@ -23,8 +23,7 @@ def _delete(access_token: str, password: str = PASSWORD):
 
 def test_delete_me_fixture_of_an_unknown_password_returns_400_and_deletes_nothing() -> None:
     event = load_event("delete_me")
-    user_id = event["requestContext"]["authorizer"]["user_id"]
-    ensure_user(user_id)
+    user_id = fixture_user(event)
 
     result = invoke("delete_me", event)
 

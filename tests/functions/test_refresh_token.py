@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from shared.db import get_database
-from tests.support import authorize, invoke, load_event, login_pair, register
+from tests.support import HttpResult, authorize, invoke, load_event, login_pair, register
 
 
 def _refresh(refresh_token: str):
@@ -21,6 +21,15 @@ def _sha256(token: str) -> str:
 def _sid(access_token: str) -> str:
     sid: str = jwt.decode(access_token, options={"verify_signature": False})["sid"]
     return sid
+
+
+def _assert_refused_and_ended(result: HttpResult, pair: dict, reason: str) -> None:
+    """A 401 for the refresh, and the pair's session ended for ``reason``."""
+    assert result.status == 401
+    assert result.body == {"detail": "Invalid refresh token"}
+    session = get_database().sessions.find_one({"_id": _sid(pair["access_token"])})
+    assert session["ended_at"] is not None
+    assert session["end_reason"] == reason
 
 
 def _refused(access_token: str) -> None:
@@ -89,11 +98,7 @@ def test_reusing_a_spent_refresh_token_ends_the_session() -> None:
 
     reused = _refresh(first["refresh_token"])
 
-    assert reused.status == 401
-    assert reused.body == {"detail": "Invalid refresh token"}
-    session = get_database().sessions.find_one({"_id": _sid(first["access_token"])})
-    assert session["ended_at"] is not None
-    assert session["end_reason"] == "reuse"
+    _assert_refused_and_ended(reused, first, "reuse")
     # the token issued in its place stops working, and so do the session's access tokens
     after = _refresh(second["refresh_token"])
     assert after.status == 401
@@ -147,11 +152,7 @@ def test_refresh_for_an_inactive_or_deleted_user_returns_401_and_ends_the_sessio
 
     result = _refresh(pair["refresh_token"])
 
-    assert result.status == 401
-    assert result.body == {"detail": "Invalid refresh token"}
-    session = get_database().sessions.find_one({"_id": _sid(pair["access_token"])})
-    assert session["ended_at"] is not None
-    assert session["end_reason"] == "revoked"
+    _assert_refused_and_ended(result, pair, "revoked")
 
 
 def test_refresh_of_a_session_older_than_sessions_valid_after_returns_401() -> None:

@@ -3,13 +3,12 @@ from __future__ import annotations
 import pytest
 
 from shared.db import get_database
-from tests.support import ensure_user, invoke, load_event, register
+from tests.support import fixture_user, invoke, load_event, register
 
 
 def test_update_me_fixture_changes_the_username() -> None:
     event = load_event("update_me")
-    user_id = event["requestContext"]["authorizer"]["user_id"]
-    ensure_user(user_id)
+    user_id = fixture_user(event)
 
     result = invoke("update_me", event)
 
