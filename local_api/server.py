@@ -20,6 +20,7 @@ request_log = logging.getLogger("local_api.requests")
 
 _NO_BODY_STATUSES = frozenset({204, 304})
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+BODY_TIMEOUT_S = 5.0  # a client that announced more body than it sends gets a 408, not a hung thread
 
 
 class BodyTooLarge(ValueError):
@@ -42,6 +43,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server_version = SERVER_NAME
+    # The tool's own errors (a body too large or too slow) in the API's shape, not an HTML page.
+    error_content_type = "application/json"
+    error_message_format = '{"detail": "%(message)s"}'
     server: LocalApiServer
 
     def do_GET(self) -> None:
@@ -62,7 +66,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         try:
             request = self._read_request()
         except BodyTooLarge:
-            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "The request body is over the 10 MB limit")
+            return
+        except TimeoutError:
+            self.close_connection = True
+            self.send_error(HTTPStatus.REQUEST_TIMEOUT, "The request body did not arrive in time")
             return
         handled = self.server.gateway.handle(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -83,13 +91,18 @@ class RequestHandler(BaseHTTPRequestHandler):
         )
 
     def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            raise BodyTooLarge(length)
-        return self.rfile.read(length) if length > 0 else b""
+        """The body, within BODY_TIMEOUT_S; an idle keep-alive connection has no such limit."""
+        self.connection.settimeout(BODY_TIMEOUT_S)
+        try:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._read_chunked()
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self.close_connection = True
+                raise BodyTooLarge(length)
+            return self.rfile.read(length) if length > 0 else b""
+        finally:
+            self.connection.settimeout(None)
 
     def _read_chunked(self) -> bytes:
         chunks: list[bytes] = []

@@ -62,9 +62,20 @@ def test_logout_cannot_end_another_users_session() -> None:
     assert get_database().sessions.find_one({"_id": _sid(bobs["access_token"])})["ended_at"] is None
 
 
-def test_logout_fixture_without_a_session_in_the_context_returns_401() -> None:
+def test_logout_fixture_ends_its_session() -> None:
     event = load_event("logout")
-    assert "sid" not in event["requestContext"]["authorizer"]
+    user_id, sid = event["requestContext"]["authorizer"]["user_id"], event["requestContext"]["authorizer"]["sid"]
+    get_database().sessions.insert_one({"_id": sid, "user_id": user_id, "ended_at": None})
+
+    result = invoke("logout", event)
+
+    assert result.status == 204
+    assert get_database().sessions.find_one({"_id": sid})["end_reason"] == "logout"
+
+
+def test_logout_without_a_session_in_the_context_returns_401() -> None:
+    event = load_event("logout")
+    del event["requestContext"]["authorizer"]["sid"]
 
     result = invoke("logout", event)
 

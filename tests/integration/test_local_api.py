@@ -566,3 +566,38 @@ def test_mongodb_uri_replaces_the_embedded_store(tmp_path: Path, start_api: Star
     assert write.json() == {"detail": "Database unavailable"}
     assert not (data_dir / "store.json").exists()
     assert "Store: MongoDB at MONGODB_URI" in server.output()
+
+
+def _raw_exchange(api: LocalApi, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (a client that lies about its body), read the whole answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", api.port, timeout=15)
+    connection.connect()
+    assert connection.sock is not None
+    connection.sock.sendall(request)
+    response = http.client.HTTPResponse(connection.sock, method="POST")
+    response.begin()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+@pytest.mark.slow
+def test_body_shorter_than_its_content_length_is_408_after_the_timeout(api: LocalApi) -> None:
+    request = b"POST /api/status HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}"
+
+    status, headers, body = _raw_exchange(api, request)
+
+    assert status == 408
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"detail": "The request body did not arrive in time"}
+    assert api.request("GET", "/api/health").status_code == 200  # the server goes on serving
+
+
+def test_body_over_api_gateways_limit_is_413(api: LocalApi) -> None:
+    request = b"POST /api/status HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n"
+
+    status, headers, body = _raw_exchange(api, request)
+
+    assert status == 413
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"detail": "The request body is over the 10 MB limit"}
