@@ -176,6 +176,19 @@ def test_reusing_a_spent_refresh_token_ends_the_session(strict_api: LocalApi) ->
     assert strict_api.last_request_line()["note"] == "JwtAuthorizer: invoked, Unauthorized"
 
 
+def test_reusing_a_refresh_token_spent_two_rotations_ago_ends_the_session(strict_api: LocalApi) -> None:
+    _, first = _signed_up(strict_api)
+    second = _assert_token_pair(_refresh(strict_api, first["refresh_token"]))
+    third = _assert_token_pair(_refresh(strict_api, second["refresh_token"]))
+
+    reused = _refresh(strict_api, first["refresh_token"])
+
+    assert reused.status_code == 401
+    assert reused.json() == INVALID_REFRESH_TOKEN
+    assert _refresh(strict_api, third["refresh_token"]).status_code == 401
+    assert _me(strict_api, third["access_token"]).status_code == 401
+
+
 def test_reuse_leaves_other_sessions_of_the_user_alone(strict_api: LocalApi) -> None:
     user, pair = _signed_up(strict_api)
     other = _assert_token_pair(_login(strict_api, user["email"]))
@@ -239,6 +252,17 @@ def test_logout_ends_only_the_callers_session(strict_api: LocalApi) -> None:
     assert refreshed.json() == INVALID_REFRESH_TOKEN
     assert _me(strict_api, other["access_token"]).json() == user
     _assert_token_pair(_refresh(strict_api, other["refresh_token"]))
+
+
+def test_logout_with_an_access_token_from_before_a_refresh_ends_the_whole_session(strict_api: LocalApi) -> None:
+    _, pair = _signed_up(strict_api)
+    rotated = _assert_token_pair(_refresh(strict_api, pair["refresh_token"]))
+
+    response = strict_api.request("POST", "/api/logout", headers=bearer(pair["access_token"]))
+
+    assert response.status_code == 204
+    assert _refresh(strict_api, rotated["refresh_token"]).json() == INVALID_REFRESH_TOKEN
+    assert _me(strict_api, rotated["access_token"]).status_code == 401
 
 
 def test_logout_without_a_token_is_401(api: LocalApi) -> None:
@@ -312,6 +336,30 @@ def test_password_change_returns_a_new_session_and_ends_every_earlier_one(strict
     assert old_login.json() == INVALID_CREDENTIALS
     _assert_token_pair(_login(strict_api, user["email"], NEW_PASSWORD))
     _assert_token_pair(_refresh(strict_api, new_pair["refresh_token"]))
+
+
+def test_concurrent_password_changes_give_one_new_session_and_one_400(api: LocalApi) -> None:
+    # The authorizer's Allow is cached first, so both changes reach the function. One invocation runs
+    # at a time locally: the second finds the current password already replaced.
+    user, pair = _signed_up(api)
+    headers = bearer(pair["access_token"])
+    assert api.request("GET", "/api/me", headers=headers).status_code == 200
+    new_passwords = iter([NEW_PASSWORD, "staple battery horse"])
+    lock = threading.Lock()
+
+    def change(session: requests.Session) -> requests.Response:
+        with lock:
+            body = {"current_password": PASSWORD, "new_password": next(new_passwords)}
+        return session.post(api.url("/api/me/password"), json=body, headers=headers, timeout=30)
+
+    responses = _at_once(2, change)
+
+    assert sorted(r.status_code for r in responses) == [200, 400]
+    new_pair = _assert_token_pair(next(r for r in responses if r.status_code == 200))
+    assert next(r for r in responses if r.status_code == 400).json() == INCORRECT_PASSWORD
+    assert _me(api, new_pair["access_token"]).json() == user
+    logins = [_login(api, user["email"], p).status_code for p in (NEW_PASSWORD, "staple battery horse", PASSWORD)]
+    assert sorted(logins) == [200, 401, 401]
 
 
 # PATCH /api/me -----------------------------------------------------------------------------
