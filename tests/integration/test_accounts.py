@@ -538,10 +538,6 @@ def test_concurrent_wrong_logins_get_at_most_the_limit_of_401s(strict_api: Local
     assert all(r.json() == TOO_MANY_LOGINS for r in responses if r.status_code == 429)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_app's CORSConfig exposes no headers, so a browser script cannot read a 429's Retry-After",
-)
 def test_browsers_may_read_retry_after(strict_api: LocalApi) -> None:
     email = unique_email()
     for _ in range(MAX_FAILURES):
