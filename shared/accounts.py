@@ -10,6 +10,7 @@ from shared.auth import token_pair
 from shared.config import get_settings
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.ids import utcnow
+from shared.metrics import Metric, count
 from shared.models import AccountDeletion, PasswordChange, PromptCreate, PromptPublic, Token, UserInDB, UserPublic
 from shared.repositories import PromptRepository, UserRepository
 from shared.security import hash_password, verify_password
@@ -99,4 +100,5 @@ def create_owned_prompt(user_id: str, data: PromptCreate) -> PromptPublic:
         with suppress(NotFound):  # the account's deletion may have removed it already
             prompts.delete(user_id, prompt.id)
         raise Unauthorized()
+    count(Metric.PROMPT_CREATED)
     return prompt

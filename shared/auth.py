@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 
 from shared.config import get_settings, jwt_secret
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
+from shared.metrics import Metric, count
 from shared.models import Token, TokenRefresh, UserCreate, UserLogin, UserPublic
 from shared.repositories import LoginAttemptRepository, UserRepository, seconds_until
 from shared.security import hash_password, needs_rehash, verify_password
@@ -24,7 +25,9 @@ TOO_MANY_LOGINS = "Too many failed logins; try again later"
 def register_user(data: UserCreate) -> UserPublic:
     """Create an account; Conflict when the email is already registered in any letter case."""
     hashed = hash_password(data.password, rounds=get_settings().bcrypt_rounds)
-    return UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
+    user = UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
+    count(Metric.REGISTERED)
+    return user
 
 
 def token_pair(session: NewSession) -> Token:
@@ -57,13 +60,15 @@ def issue_token(data: UserLogin) -> Token:
     """
     settings = get_settings()
     attempts = LoginAttemptRepository()
-    count, window_ends = attempts.reserve(data.email, window=timedelta(minutes=settings.login_window_minutes))
-    if count > settings.login_max_failures:
+    attempt, window_ends = attempts.reserve(data.email, window=timedelta(minutes=settings.login_window_minutes))
+    if attempt > settings.login_max_failures:
+        count(Metric.LOGIN_THROTTLED)
         raise TooManyRequests(TOO_MANY_LOGINS, retry_after=seconds_until(window_ends))
     users = UserRepository()
     user = users.get_by_email(data.email)
     hashed = user.hashed_password if user else None
     if not verify_password(data.password, hashed, rounds=settings.bcrypt_rounds) or user is None:
+        count(Metric.LOGIN_FAILED)
         raise Unauthorized(INVALID_CREDENTIALS)
     attempts.clear(data.email)
     if not user.is_active:
@@ -80,6 +85,7 @@ def issue_token(data: UserLogin) -> Token:
     if not _still_valid(users, user.id, checked_hash, data.password):
         sessions.end(session.session_id, reason="revoked")
         raise Unauthorized(INVALID_CREDENTIALS)
+    count(Metric.LOGIN_SUCCEEDED)
     return token_pair(session)
 
 
@@ -106,12 +112,14 @@ def refresh_token_pair(data: TokenRefresh) -> Token:
     rotated = sessions.rotate(data.refresh_token)
     if rotated is None:
         if sessions.end_if_spent(data.refresh_token):
+            count(Metric.REFRESH_REUSE_DETECTED)
             logger.warning("A spent refresh token was presented again; its session ended")
         raise Unauthorized(INVALID_REFRESH_TOKEN)
     new_session, session = rotated
     if not session_is_valid(session, sessions.owner(new_session.user_id)):
         sessions.end(new_session.session_id, reason="revoked")
         raise Unauthorized(INVALID_REFRESH_TOKEN)
+    count(Metric.TOKEN_REFRESHED)
     return token_pair(new_session)
 
 

@@ -36,11 +36,15 @@ def reset_containers() -> None:
     (mongomock), installed through ``shared.db``'s client hook.
     """
     import mongomock
+    from aws_lambda_powertools.metrics.provider import cold_start
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config, db
+    from shared.metrics import metrics
 
     config.get_settings.cache_clear()
+    metrics.clear_metrics()
+    cold_start.reset_cold_start_flag()
     db.reset()
     db.use_client(mongomock.MongoClient(tz_aware=True))
     parameters.clear_caches()

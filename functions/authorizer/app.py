@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import get_settings
 from shared.errors import Unauthorized
+from shared.metrics import Metric, count, metrics
 from shared.sessions import caller_from_token
 from shared.tokens import bearer_token
 
@@ -24,13 +25,15 @@ logger = Logger()
 get_settings()  # a missing secret fails the container at start, naming the variable
 
 
-@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(log_event=False)
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
 def lambda_handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict:
     try:
         caller = caller_from_token(bearer_token(event.authorization_token))
     except Unauthorized:
         logger.info("Bearer token refused")
+        count(Metric.AUTHORIZER_DENIED)
         raise Exception("Unauthorized") from None
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         event.method_arn,

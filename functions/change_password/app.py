@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import change_password
 from shared.api import CallerId, create_app, error_responses, no_store
+from shared.metrics import metrics
 from shared.models import PasswordChange, Token
 
 logger = Logger()
@@ -22,6 +23,7 @@ def change_my_password(change: PasswordChange, user_id: CallerId) -> Token:
     return change_password(user_id, change)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import create_owned_prompt
 from shared.api import CallerId, create_app
+from shared.metrics import metrics
 from shared.models import PromptCreate, PromptPublic
 
 logger = Logger()
@@ -18,6 +19,7 @@ def create_prompt(prompt: PromptCreate, user_id: CallerId) -> PromptPublic:
     return create_owned_prompt(user_id, prompt)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import delete_account
 from shared.api import CallerId, create_app, error_responses
+from shared.metrics import metrics
 from shared.models import AccountDeletion
 
 logger = Logger()
@@ -24,6 +25,7 @@ def delete_me(confirmation: AccountDeletion, user_id: CallerId) -> Response[None
     return Response(status_code=204)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

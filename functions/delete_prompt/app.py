@@ -6,6 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import CallerId, PromptId, create_app, error_responses
+from shared.metrics import metrics
 from shared.repositories import PromptRepository
 
 logger = Logger()
@@ -19,6 +20,7 @@ def delete_prompt(prompt_id: PromptId, user_id: CallerId) -> Response[None]:
     return Response(status_code=204)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -5,6 +5,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import CallerId, PromptId, create_app, error_responses
+from shared.metrics import metrics
 from shared.models import PromptPublic
 from shared.repositories import PromptRepository
 
@@ -18,6 +19,7 @@ def get_prompt(prompt_id: PromptId, user_id: CallerId) -> PromptPublic:
     return PromptRepository().get(user_id, prompt_id)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import create_app, error_responses, no_store
 from shared.auth import issue_token
+from shared.metrics import metrics
 from shared.models import Token, UserLogin
 
 logger = Logger()
@@ -23,6 +24,7 @@ def login(credentials: UserLogin) -> Token:
     return issue_token(credentials)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import CallerId, CallerSession, create_app
 from shared.auth import end_session
+from shared.metrics import metrics
 
 logger = Logger()
 app = create_app("auth", bearer=True)
@@ -22,6 +23,7 @@ def logout(user_id: CallerId, session_id: CallerSession) -> Response[None]:
     return Response(status_code=204)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

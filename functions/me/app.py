@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import CallerId, create_app
 from shared.errors import Unauthorized
+from shared.metrics import metrics
 from shared.models import UserPublic
 from shared.repositories import UserRepository
 
@@ -22,6 +23,7 @@ def me(user_id: CallerId) -> UserPublic:
     return user
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

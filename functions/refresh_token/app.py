@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import create_app, error_responses, no_store
 from shared.auth import refresh_token_pair
+from shared.metrics import metrics
 from shared.models import Token, TokenRefresh
 
 logger = Logger()
@@ -22,6 +23,7 @@ def refresh_token(data: TokenRefresh) -> Token:
     return refresh_token_pair(data)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

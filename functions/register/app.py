@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import create_app, error_responses
 from shared.auth import register_user
+from shared.metrics import metrics
 from shared.models import UserCreate, UserPublic
 
 logger = Logger()
@@ -21,6 +22,7 @@ def register(user: UserCreate) -> UserPublic:
     return register_user(user)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -1,0 +1,42 @@
+"""Business metrics, published as CloudWatch embedded metric format (EMF) lines by Powertools Metrics.
+
+One namespace for the whole API (``POWERTOOLS_METRICS_NAMESPACE``, set by the template), the
+function's ``service`` as the dimension. Each function's handler runs under
+``metrics.log_metrics(capture_cold_start_metric=True)``, which flushes what a request counted and
+adds the ``ColdStart`` metric on a container's first invocation.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from enum import StrEnum
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+DEFAULT_NAMESPACE = "PromptApi"
+
+
+class Metric(StrEnum):
+    """The business metrics, each a count; the dashboard and the runbook use these names."""
+
+    LOGIN_SUCCEEDED = "LoginSucceeded"
+    LOGIN_FAILED = "LoginFailed"
+    LOGIN_THROTTLED = "LoginThrottled"
+    REGISTERED = "Registered"
+    TOKEN_REFRESHED = "TokenRefreshed"  # noqa: S105 - a metric name
+    REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
+    PROMPT_CREATED = "PromptCreated"
+    AUTHORIZER_DENIED = "AuthorizerDenied"
+
+
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+
+# Most requests count nothing, and Powertools warns about that on every flush.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+
+def count(metric: Metric) -> None:
+    """Add one to ``metric`` for this request."""
+    metrics.add_metric(name=metric.value, unit=MetricUnit.Count, value=1)
