@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from shared.db import get_database
-from tests.support import PASSWORD, api_event, authorize, invoke, login, register
+from tests.support import PASSWORD, api_event, authorize, invoke, login, login_pair, register
 
 
 def test_no_password_hash_or_token_in_any_log_line(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
@@ -93,3 +93,21 @@ def test_request_models_keep_passwords_and_tokens_out_of_their_repr() -> None:
     for model in models:
         assert "secret password" not in repr(model)
         assert "secret password" not in str(model)
+
+
+def test_the_raw_event_is_never_logged_even_when_the_environment_asks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    register()
+    pair = login_pair()
+    invoke("refresh_token", body={"refresh_token": pair["refresh_token"]})
+    with pytest.raises(Exception, match="Unauthorized"):
+        authorize("not-a-token")
+
+    out = capsys.readouterr().out
+
+    assert "Bearer token refused" in out  # the functions' logs are in what is checked
+    for secret in (PASSWORD, pair["refresh_token"]):
+        assert secret not in out
