@@ -275,3 +275,10 @@ def test_create_prompt_without_idempotency_key_stores_each_request_and_no_record
 
 def _epoch_ms(*, minutes: int) -> int:
     return int((datetime.now(UTC) + timedelta(minutes=minutes)).timestamp() * 1000)
+
+
+def test_create_prompt_with_an_idempotency_key_and_no_database_returns_503(unreachable_mongodb: str) -> None:
+    result = _create("0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10", "order-42")
+
+    assert result.status == 503
+    assert result.body == {"detail": "Database unavailable"}
