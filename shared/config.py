@@ -8,6 +8,9 @@ The JWT secret (``JWT_SECRET`` or the secret at ``JWT_SECRET_ARN``) is either on
 the single signing key, or the JSON object ``{"current": "...", "previous": "..."}``: tokens are
 signed with ``current`` and verified with ``current`` or ``previous`` (optional), so the key can be
 rotated without logging anyone out. A plain string is the same as ``{"current": "<string>"}``.
+Each container caches the value for ``SECRETS_MAX_AGE``, so a rotation is three puts, each after the
+previous one reached every container: ``{"current": old, "previous": new}`` (stage), then
+``{"current": new, "previous": old}`` (swap), then, once old tokens expired, ``{"current": new}``.
 """
 
 from __future__ import annotations

@@ -180,6 +180,23 @@ def test_rotating_jwt_secret_keeps_earlier_tokens_until_the_previous_key_is_drop
     assert authorize(token_b)["principalId"] == user["id"]
 
 
+def test_a_staged_key_verifies_before_it_signs_so_stale_containers_accept_its_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Step 1 of the procedure: B is staged as "previous" while A still signs. A container still on
+    this value (its cache not yet expired) accepts the tokens that containers already on step 2 sign."""
+    monkeypatch.setenv("JWT_SECRET", json.dumps({"current": KEY_A, "previous": KEY_B}))
+    _new_containers()
+    user = register()
+    token_a = login()
+    assert _kid(token_a) == key_id(KEY_A)
+    claims = jwt.decode(token_a, options={"verify_signature": False})
+    token_b = jwt.encode(claims, KEY_B, algorithm="HS256", headers={"kid": key_id(KEY_B)})
+
+    assert authorize(token_a)["principalId"] == user["id"]
+    assert authorize(token_b)["principalId"] == user["id"]
+
+
 def test_the_authorizer_refuses_a_token_without_kid_of_a_live_session() -> None:
     register()
     claims = jwt.decode(login(), options={"verify_signature": False})  # all valid, session live
