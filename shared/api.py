@@ -236,7 +236,7 @@ def create_app(tag: str, *, bearer: bool = False) -> DocumentedResolver:
     cors = CORSConfig(
         allow_origin=origins[0],
         extra_origins=list(origins[1:]),
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         expose_headers=["Retry-After"],
         max_age=600,
     )

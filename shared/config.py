@@ -3,10 +3,19 @@
 Plain values come from environment variables. The two secrets (JWT signing key and
 MongoDB URI) may instead come from Secrets Manager through Powertools parameters, which
 caches them for ``SECRETS_MAX_AGE`` seconds; boto3 is imported only when that happens.
+
+The JWT secret (``JWT_SECRET`` or the secret at ``JWT_SECRET_ARN``) is either one plain string,
+the single signing key, or the JSON object ``{"current": "...", "previous": "..."}``: tokens are
+signed with ``current`` and verified with ``current`` or ``previous`` (optional), so the key can be
+rotated without logging anyone out. A plain string is the same as ``{"current": "<string>"}``.
+Each container caches the value for ``SECRETS_MAX_AGE``, so a rotation is three puts, each after the
+previous one reached every container: ``{"current": old, "previous": new}`` (stage), then
+``{"current": new, "previous": old}`` (swap), then, once old tokens expired, ``{"current": new}``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,11 +97,54 @@ class Settings:
         if not (self.jwt_secret or self.jwt_secret_arn):
             raise ConfigurationError("Set JWT_SECRET_ARN (in AWS) or JWT_SECRET (locally) to the JWT signing secret")
         if self.jwt_secret:
-            check_secret(self.jwt_secret, name="JWT_SECRET", strict=self.in_lambda)
+            parse_jwt_secrets(self.jwt_secret, name="JWT_SECRET", strict=self.in_lambda)
         if self.in_lambda and not (self.mongodb_uri or self.mongodb_uri_secret_arn):
             raise ConfigurationError(
                 "Set MONGODB_URI_SECRET_ARN or MONGODB_URI: inside Lambda there is no default database"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class JwtSecrets:
+    """The JWT signing secrets: ``current`` signs every new token; ``previous`` (during a rotation)
+    still verifies the tokens signed before it."""
+
+    current: str
+    previous: str | None = None
+
+    @property
+    def verifying(self) -> tuple[str, ...]:
+        """The secrets a token may be signed with, the current one first."""
+        return (self.current,) if self.previous is None else (self.current, self.previous)
+
+
+JWT_SECRET_FIELDS = frozenset({"current", "previous"})
+
+
+def parse_jwt_secrets(value: str, *, name: str, strict: bool) -> JwtSecrets:
+    """The signing secrets in ``value``: a plain string (the one key) or JSON ``{"current", "previous"?}``.
+
+    Every key is checked like a single secret (no placeholder, 32+ characters inside Lambda). Errors
+    name the variable and the field, never a value.
+    """
+    if not value.lstrip().startswith("{"):
+        return JwtSecrets(check_secret(value, name=name, strict=strict))
+    try:
+        fields = json.loads(value)
+    except ValueError:
+        raise ConfigurationError(f'{name} starts with "{{" but is not valid JSON') from None
+    if not isinstance(fields, dict) or not isinstance(fields.get("current"), str):
+        raise ConfigurationError(f'{name} must be a string or JSON {{"current": "...", "previous": "..."}}')
+    unknown = sorted(set(fields) - JWT_SECRET_FIELDS)
+    if unknown:  # a misspelt "previous" would otherwise log out everyone holding a previous-key token
+        raise ConfigurationError(f"{name} has unknown fields {unknown}; only 'current' and 'previous' are read")
+    previous = fields.get("previous")
+    if previous is not None and not isinstance(previous, str):
+        raise ConfigurationError(f"{name}'s 'previous' must be a string (or absent)")
+    return JwtSecrets(
+        current=check_secret(fields["current"], name=f"{name}'s 'current'", strict=strict),
+        previous=check_secret(previous, name=f"{name}'s 'previous'", strict=strict) if previous else None,
+    )
 
 
 def check_secret(value: str, *, name: str, strict: bool) -> str:
@@ -120,14 +172,19 @@ def _secret_value(arn: str, max_age: int) -> str:
     return value if isinstance(value, str) else value.decode()
 
 
-def jwt_secret() -> str:
-    """The JWT signing secret: from JWT_SECRET, else from Secrets Manager (cached by Powertools)."""
+def jwt_secrets() -> JwtSecrets:
+    """The JWT signing secrets: from JWT_SECRET, else from Secrets Manager (cached by Powertools)."""
     settings = get_settings()
     if settings.jwt_secret:
-        return settings.jwt_secret
+        return parse_jwt_secrets(settings.jwt_secret, name="JWT_SECRET", strict=settings.in_lambda)
     assert settings.jwt_secret_arn is not None  # guaranteed by Settings._check
     value = _secret_value(settings.jwt_secret_arn, settings.secrets_max_age)
-    return check_secret(value, name="JWT_SECRET_ARN's secret", strict=settings.in_lambda)
+    return parse_jwt_secrets(value, name="JWT_SECRET_ARN's secret", strict=settings.in_lambda)
+
+
+def jwt_secret() -> str:
+    """The secret that signs new tokens (the current one)."""
+    return jwt_secrets().current
 
 
 def mongodb_uri() -> str | None:

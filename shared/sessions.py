@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 from pymongo import ReturnDocument
 
-from shared.config import get_settings, jwt_secret
+from shared.config import get_settings, jwt_secrets
 from shared.db import Document, get_database, translated
 from shared.errors import Unauthorized
 from shared.ids import new_id, utcnow
@@ -168,7 +168,7 @@ def caller_from_token(token: str) -> Caller:
     settings = get_settings()
     try:
         claims = decode_access_token(
-            token, secret=jwt_secret(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            token, secrets=jwt_secrets().verifying, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
     except jwt.InvalidTokenError as e:
         raise Unauthorized() from e

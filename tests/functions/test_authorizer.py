@@ -13,7 +13,7 @@ import pytest
 
 from shared import sessions
 from shared.db import get_database
-from shared.tokens import create_access_token
+from shared.tokens import create_access_token, key_id
 from tests.support import ROOT, TEST_JWT_SECRET, authorize, load_event, login, login_pair, register
 
 
@@ -37,7 +37,8 @@ def _token(subject: str, *, secret: str = TEST_JWT_SECRET, **claims_changes: obj
         "aud": "prompt-api",
         **claims_changes,
     }
-    return jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, algorithm="HS256")
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": key_id(secret)})
 
 
 def _refused(token: str | None = None, *, header: str | None = None) -> None:

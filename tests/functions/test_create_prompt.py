@@ -1,10 +1,24 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from shared.db import get_database
+from shared.idempotency import IN_PROGRESS, KEY_REUSED
 from shared.models import MAX_CONTENT_CHARS
-from tests.support import PASSWORD, api_event, context_of, fixture_user, invoke, load_event, login_pair, register
+from tests.support import (
+    PASSWORD,
+    HttpResult,
+    api_event,
+    context_of,
+    fixture_user,
+    invoke,
+    load_event,
+    login_pair,
+    register,
+)
 
 
 def test_create_prompt_fixture_stores_prompt_for_the_caller() -> None:
@@ -101,3 +115,170 @@ def test_create_prompt_for_an_inactive_user_returns_401_and_stores_nothing() -> 
 
     assert result.status == 401
     assert get_database().prompts.count_documents({}) == 0
+
+
+# Idempotency-Key ------------------------------------------------------------------------------
+
+
+def _create(user_id: str, key: str | None, content: str = "Write a haiku about Lambda.", **extra: Any) -> HttpResult:
+    headers = {"Idempotency-Key": key} if key is not None else None
+    return invoke("create_prompt", body={"content": content, **extra}, user_id=user_id, headers=headers)
+
+
+def test_create_prompt_repeated_with_its_idempotency_key_replays_the_first_response_and_stores_once() -> None:
+    user = register()
+    first = _create(user["id"], "order-42")
+
+    again = _create(user["id"], "order-42")
+
+    assert first.status == again.status == 201
+    assert again.body == first.body
+    assert get_database().prompts.count_documents({}) == 1
+    assert get_database().idempotency.count_documents({}) == 1
+
+
+def test_create_prompt_idempotency_key_header_name_is_case_insensitive() -> None:
+    user = register()
+    first = _create(user["id"], "k")
+
+    again = invoke(
+        "create_prompt",
+        body={"content": "Write a haiku about Lambda."},
+        user_id=user["id"],
+        headers={"idempotency-key": "k"},
+    )
+
+    assert (again.status, again.body) == (201, first.body)
+    assert get_database().prompts.count_documents({}) == 1
+
+
+def test_create_prompt_reusing_an_idempotency_key_with_another_body_returns_422_and_stores_nothing() -> None:
+    user = register()
+    first = _create(user["id"], "order-42")
+
+    other = _create(user["id"], "order-42", content="Something else")
+
+    assert other.status == 422
+    assert other.body["detail"] == [
+        {"loc": ["header", "Idempotency-Key"], "msg": KEY_REUSED, "type": "idempotency_key_reused"}
+    ]
+    assert [p["_id"] for p in get_database().prompts.find()] == [first.body["id"]]
+
+
+def test_create_prompt_while_the_first_request_with_its_key_runs_returns_409_and_stores_nothing() -> None:
+    user = register()
+    first = _create(user["id"], "order-42")
+    # What the idempotency record looks like while the first request is still running.
+    get_database().idempotency.update_one(
+        {}, {"$set": {"status": "INPROGRESS", "in_progress_expiry": _epoch_ms(minutes=5)}, "$unset": {"data": ""}}
+    )
+
+    again = _create(user["id"], "order-42")
+
+    assert again.status == 409
+    assert again.body == {"detail": IN_PROGRESS}
+    assert [p["_id"] for p in get_database().prompts.find()] == [first.body["id"]]
+
+
+def test_create_prompt_whose_first_request_with_the_key_timed_out_runs_again() -> None:
+    user = register()
+    _create(user["id"], "order-42")
+    get_database().idempotency.update_one(
+        {}, {"$set": {"status": "INPROGRESS", "in_progress_expiry": _epoch_ms(minutes=-1)}, "$unset": {"data": ""}}
+    )
+
+    again = _create(user["id"], "order-42")
+
+    assert again.status == 201
+    assert get_database().prompts.count_documents({}) == 2
+    assert get_database().idempotency.find_one({})["status"] == "COMPLETED"
+
+
+def test_create_prompt_same_idempotency_key_of_two_users_creates_two_prompts() -> None:
+    ada = register()
+    bob = register("bob@example.com", username="bob")
+
+    first = _create(ada["id"], "same-key")
+    second = _create(bob["id"], "same-key")
+
+    assert first.status == second.status == 201
+    assert first.body["id"] != second.body["id"]
+    assert second.body["user_id"] == bob["id"]
+    assert get_database().prompts.count_documents({}) == 2
+    assert get_database().idempotency.count_documents({}) == 2
+
+
+def test_create_prompt_with_an_idempotency_key_older_than_24_hours_creates_a_new_prompt() -> None:
+    user = register()
+    first = _create(user["id"], "order-42")
+    record = get_database().idempotency.find_one({})
+    assert record is not None
+    assert record["expiration"] - datetime.now(UTC) > timedelta(hours=23, minutes=59)
+    get_database().idempotency.update_one({}, {"$set": {"expiration": datetime.now(UTC) - timedelta(seconds=1)}})
+
+    again = _create(user["id"], "order-42")
+
+    assert again.status == 201
+    assert again.body["id"] != first.body["id"]
+    assert get_database().prompts.count_documents({}) == 2
+    assert get_database().idempotency.count_documents({}) == 1
+
+
+def test_create_prompt_that_fails_stores_no_idempotency_record_so_the_key_can_be_retried() -> None:
+    user = register()
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"is_active": False}})
+    assert _create(user["id"], "order-42").status == 401
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"is_active": True}})
+
+    retried = _create(user["id"], "order-42")
+
+    assert retried.status == 201
+    assert get_database().prompts.count_documents({}) == 1
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "caf\u00e9", "tab\there", "line\nbreak", "\x7f"])
+def test_create_prompt_with_an_invalid_idempotency_key_returns_422_and_stores_nothing(key: str) -> None:
+    user = register()
+
+    result = _create(user["id"], key)
+
+    assert result.status == 422
+    assert result.body["detail"] == [
+        {
+            "loc": ["header", "Idempotency-Key"],
+            "msg": "Must be 1 to 255 printable ASCII characters",
+            "type": "value_error",
+        }
+    ]
+    assert get_database().prompts.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("key", ["k", "k" * 255, "Order 42: ~!@#$%^&*()_+{}|<>?"])
+def test_create_prompt_accepts_idempotency_keys_of_printable_ascii_up_to_255(key: str) -> None:
+    user = register()
+
+    assert _create(user["id"], key).status == 201
+    assert _create(user["id"], key).status == 201
+    assert get_database().prompts.count_documents({}) == 1
+
+
+def test_create_prompt_without_idempotency_key_stores_each_request_and_no_record() -> None:
+    user = register()
+
+    first, second = _create(user["id"], None), _create(user["id"], None)
+
+    assert first.status == second.status == 201
+    assert first.body["id"] != second.body["id"]
+    assert get_database().prompts.count_documents({}) == 2
+    assert get_database().idempotency.count_documents({}) == 0
+
+
+def _epoch_ms(*, minutes: int) -> int:
+    return int((datetime.now(UTC) + timedelta(minutes=minutes)).timestamp() * 1000)
+
+
+def test_create_prompt_with_an_idempotency_key_and_no_database_returns_503(unreachable_mongodb: str) -> None:
+    result = _create("0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10", "order-42")
+
+    assert result.status == 503
+    assert result.body == {"detail": "Database unavailable"}

@@ -301,7 +301,7 @@ def test_cors_preflight_answers_from_the_template(api: LocalApi) -> None:
     assert response.content == b""
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,PATCH,DELETE,OPTIONS"
-    assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
+    assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type,Idempotency-Key"
     assert response.headers["Access-Control-Max-Age"] == "600"
     assert api.last_request_line()["target"] == "CORS preflight"
 

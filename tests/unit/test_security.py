@@ -15,6 +15,7 @@ from shared.tokens import (
     create_access_token,
     decode_access_token,
     hash_refresh_token,
+    key_id,
     new_refresh_token,
 )
 
@@ -82,7 +83,7 @@ def test_token_round_trip_has_all_claims() -> None:
 
 
 def test_decode_access_token_returns_claims_of_a_valid_token() -> None:
-    assert decode_access_token(_token(), secret=SECRET, issuer="iss", audience="aud")["sub"] == "user-1"
+    assert decode_access_token(_token(), secrets=[SECRET], issuer="iss", audience="aud")["sub"] == "user-1"
 
 
 @pytest.mark.parametrize(
@@ -98,17 +99,17 @@ def test_decode_access_token_refuses_invalid_tokens(token_changes: dict, decode_
     token = _token(**token_changes)
 
     with pytest.raises(jwt.InvalidTokenError):
-        decode_access_token(token, **{"secret": SECRET, "issuer": "iss", "audience": "aud", **decode_changes})
+        decode_access_token(token, **{"secrets": [SECRET], "issuer": "iss", "audience": "aud", **decode_changes})
 
 
 def test_decode_access_token_refuses_other_algorithms() -> None:
     now = datetime.now(UTC)
     claims = {"sub": "u", "iat": now, "exp": now + timedelta(minutes=5), "iss": "iss", "aud": "aud"}
     long_secret = SECRET * 2
-    token = jwt.encode(claims, long_secret, algorithm="HS512")
+    token = jwt.encode(claims, long_secret, algorithm="HS512", headers={"kid": key_id(long_secret)})
 
     with pytest.raises(jwt.InvalidAlgorithmError):
-        decode_access_token(token, secret=long_secret, issuer="iss", audience="aud")
+        decode_access_token(token, secrets=[long_secret], issuer="iss", audience="aud")
 
 
 def test_two_tokens_of_one_session_have_different_jti() -> None:
@@ -122,10 +123,10 @@ def test_two_tokens_of_one_session_have_different_jti() -> None:
 def test_decode_access_token_requires_sid_and_jti(missing: str) -> None:
     claims = jwt.decode(_token(), options={"verify_signature": False})
     del claims[missing]
-    token = jwt.encode(claims, SECRET, algorithm=ALGORITHM)
+    token = jwt.encode(claims, SECRET, algorithm=ALGORITHM, headers={"kid": key_id(SECRET)})
 
     with pytest.raises(jwt.MissingRequiredClaimError):
-        decode_access_token(token, secret=SECRET, issuer="iss", audience="aud")
+        decode_access_token(token, secrets=[SECRET], issuer="iss", audience="aud")
 
 
 def test_refresh_tokens_are_random_256_bits_and_stored_as_sha256() -> None:
