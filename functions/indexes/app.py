@@ -108,7 +108,7 @@ def apply(request_type: str, seconds: float) -> dict[str, str]:
 def reason_for(error: Exception) -> str:
     """A short reason for CloudFormation: what failed, never a secret or a stack trace."""
     if isinstance(error, ServiceUnavailable):
-        return f"MongoDB unavailable, no index created: {error.detail}"
+        return f"Indexes not (all) created: {error.detail}, or slower than the function's timeout"
     if isinstance(error, ConfigurationError):
         return str(error)  # names the variable to set, never its value
     if isinstance(error, OperationFailure):

@@ -17,6 +17,7 @@ from typing import Any
 
 import mongomock
 import pytest
+from pymongo.errors import OperationFailure
 
 from shared import db
 from shared.config import DEFAULT_DB_NAME
@@ -163,7 +164,9 @@ def test_unreachable_database_answers_failed_with_a_short_reason(cloudformation:
     answer = cloudformation.only()
     assert time.monotonic() - started < 5
     assert answer["Status"] == "FAILED"
-    assert answer["Reason"] == "MongoDB unavailable, no index created: Database unavailable (log stream test)"
+    assert answer["Reason"] == (
+        "Indexes not (all) created: Database unavailable, or slower than the function's timeout (log stream test)"
+    )
     assert (answer["PhysicalResourceId"], answer["RequestId"]) == (PHYSICAL_ID, event["RequestId"])
 
 
@@ -208,3 +211,21 @@ def test_function_answers_failed_before_its_own_timeout(
 
     answer = cloudformation.only()  # the handler's own SUCCESS came too late and was not sent
     assert (answer["Status"], answer["Reason"]) == ("FAILED", "Timed out creating the indexes (log stream test)")
+
+
+def test_user_without_index_rights_answers_failed_saying_what_it_needs(
+    cloudformation: Answers, bare_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = load_function("indexes")
+
+    def unauthorized(database: Any) -> list[str]:
+        raise OperationFailure("not authorized on emergent_db", code=13, details={"codeName": "Unauthorized"})
+
+    monkeypatch.setattr(function, "ensure_indexes", unauthorized)
+
+    function.lambda_handler(cloudformation_event("Create", cloudformation), FakeContext())
+
+    assert cloudformation.only()["Reason"] == (
+        "MongoDB refused to create the indexes (Unauthorized): the database user needs the createIndex action"
+        " (log stream test)"
+    )
