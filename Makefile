@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes
 
 install: $(VENV_STAMP)
 
@@ -61,6 +61,12 @@ openapi: install
 # document by the local API's event builder (tests check they are current).
 events: openapi
 	$(BIN)/python -m local_api.fixtures
+
+# The MongoDB indexes (shared/indexes.py) on the database at MONGODB_URI (MONGODB_DB_NAME, default
+# emergent_db): for a database no stack deploys to, such as a developer's Atlas cluster. Idempotent. A
+# deploy creates them itself (the MongoIndexes custom resource); the local API's embedded store at start.
+indexes: install
+	$(BIN)/python -m shared.indexes
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install

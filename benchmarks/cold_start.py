@@ -10,8 +10,9 @@ layer build does (``compileall --invalidation-mode unchecked-hash``):
 - the baseline: ``benchmarks/seed_requirements.txt`` for ``benchmarks/seed_app.py``, the seed's
   FastAPI + Motor monolith behind Mangum.
 
-Targets: every ``functions/*/app.py`` (the authorizer is the one whose fixture is a TOKEN event;
-protected functions are those whose fixture carries an authorizer context) and the monolith. Each
+Targets: every ``functions/*/app.py`` that serves requests (the authorizer is the one whose fixture is a
+TOKEN event; protected functions are those whose fixture carries an authorizer context; a custom
+resource's function, whose fixture is CloudFormation's request, is left out) and the monolith. Each
 sample is a fresh ``python3.13 -s`` process with only the installs on PYTHONPATH and
 PYTHONDONTWRITEBYTECODE=1; the handler module is loaded from source, as Lambda loads function code.
 
@@ -191,6 +192,8 @@ def main() -> None:
             name = handler.parent.name
             event = ROOT / "events" / f"{name}.json"
             fixture = json.loads(event.read_text())
+            if "RequestType" in fixture:
+                continue  # a custom resource's function: the deploy calls it, never a user's request
             if fixture.get("type") == "TOKEN":
                 kinds[name] = "authorizer"
             else:

@@ -60,19 +60,27 @@ class DatabaseHook:
     """Hands one client to the layer through ``shared.db.use_client``, and again after a reload.
 
     Hot reload imports a new ``shared.db`` that has no client yet; ``install()`` notices and
-    installs it there too. Installing once per module keeps the indexes ensured once, as in a
-    warm Lambda container.
+    installs it there too. On each install it also creates the indexes (``shared.indexes``) in the
+    functions' database, as a deploy does in AWS: the functions themselves never create them.
     """
 
     def __init__(self) -> None:
         self._installed_in: object | None = None
 
     def install(self, client: MongoClient[Document]) -> None:
-        """Make ``client`` the database of the functions (where no MONGODB_URI is configured)."""
+        """Make ``client``, with its indexes, the database of the functions (where no MONGODB_URI is set)."""
         try:
             from shared import db
+            from shared.errors import ConfigurationError
+            from shared.indexes import ensure_indexes
         except ModuleNotFoundError:
             return  # a template whose functions do not use the layer
-        if db is not self._installed_in:
-            db.use_client(client)
-            self._installed_in = db
+        if db is self._installed_in:
+            return
+        db.use_client(client)
+        self._installed_in = db
+        try:
+            database = db.get_database()
+        except ConfigurationError:
+            return  # the functions report it themselves, naming the variable
+        ensure_indexes(database)

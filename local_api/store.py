@@ -2,8 +2,9 @@
 
 After each request that may have written, every collection is dumped with
 ``bson.json_util`` to one file, written, synced and renamed over the old one; it is loaded
-again on start, so a restart loses nothing. Indexes are not stored: the functions recreate
-them on their first use of the database.
+again on start, so a restart loses nothing. Indexes are not stored: they are created when the
+store is installed as the functions' database (``project.DatabaseHook``), as a deploy creates them
+in AWS.
 
 One server at a time owns a data directory: :class:`DataDirLock` (an OS lock on
 ``<data_dir>/lock``, held while the server runs) makes a second one refuse to start rather

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo import MongoClient
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
@@ -80,10 +80,25 @@ def get_client() -> MongoClient[Document]:
             _client = _installed
         else:
             timeout_ms = get_settings().mongodb_timeout_ms
+            # MongoDB's guidance for Lambda (https://www.mongodb.com/docs/atlas/manage-connections-aws-lambda/):
+            # one client per container, created outside the handler and reused (this module), and
+            # maxIdleTimeMS=60000, so that a pooled connection idle for a minute is closed rather than
+            # reused after Lambda froze the container and Atlas or a NAT gateway silently dropped it.
+            # maxPoolSize=2: a container runs one request at a time and the handlers are synchronous,
+            # so one connection does the work; the second keeps a cursor still open (pinned to its
+            # connection behind a load balancer) from stalling the next operation. The driver's 100
+            # would let each container hold many connections to a cluster whose limit is shared by
+            # every container. minPoolSize stays 0: no connection is opened ahead of use. Retryable
+            # reads and writes (the driver's default, stated here) retry once after a network error,
+            # which is what a connection dropped while the container was frozen looks like.
             _client = MongoClient(
                 uri,
                 appname="prompt-api",
                 tz_aware=True,
+                maxIdleTimeMS=60_000,
+                maxPoolSize=2,
+                retryReads=True,
+                retryWrites=True,
                 serverSelectionTimeoutMS=timeout_ms,
                 connectTimeoutMS=timeout_ms,
                 socketTimeoutMS=4 * timeout_ms,  # a stuck operation still ends before the function's timeout
@@ -110,29 +125,11 @@ def reset() -> None:
     _client, _database, _installed = None, None, None
 
 
-def ensure_indexes(db: Database[Document]) -> None:
-    """Create the indexes the queries rely on; idempotent, so safe on every cold start."""
-    db.users.create_index([("email", ASCENDING)], unique=True, name="email_unique")
-    db.prompts.create_index(
-        [("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-        name="user_newest_first",
-    )
-    db.status_checks.create_index([("timestamp", DESCENDING), ("_id", DESCENDING)], name="newest_first")
-    db.sessions.create_index([("refresh_hash", ASCENDING)], unique=True, name="refresh_hash_unique")
-    db.sessions.create_index([("spent_hashes", ASCENDING)], name="spent_hashes")  # multikey
-    db.sessions.create_index([("user_id", ASCENDING)], name="user")
-    db.sessions.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires")
-    db.login_attempts.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires")
-
-
 def get_database() -> Database[Document]:
-    """The application's database, with its indexes ensured once per container."""
+    """The application's database. No I/O: its indexes exist already (``shared.indexes``)."""
     global _database
     if _database is None:
-        db = get_client()[get_settings().mongodb_db_name]
-        with translate_errors():
-            ensure_indexes(db)
-        _database = db
+        _database = get_client()[get_settings().mongodb_db_name]
     return _database
 
 

@@ -28,9 +28,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
-from pymongo import ASCENDING
 from pymongo.collection import Collection
-from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from shared.db import Document, get_database, translate_errors
@@ -46,13 +44,6 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 # Index definitions of the idempotency collection -------------------------------------------
-
-
-def ensure_idempotency_indexes(db: Database[Document]) -> None:
-    """The indexes of ``idempotency``: ``_id`` (the hashed key) is unique by itself; records expire
-    through a TTL index on ``expiration`` (MongoDB removes them within a minute or so of it; until
-    then ``_put_record`` treats an expired record as absent)."""
-    db[COLLECTION].create_index([("expiration", ASCENDING)], expireAfterSeconds=0, name="expires")
 
 
 # The persistence layer ------------------------------------------------------------------------

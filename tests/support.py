@@ -33,20 +33,23 @@ def reset_containers() -> None:
     """What a fresh Lambda container would start with: no settings, client or cached secrets.
 
     Where a test configures no MongoDB URI, its functions use a fresh in-memory store
-    (mongomock), installed through ``shared.db``'s client hook.
+    (mongomock) with the indexes the deploy creates, installed through ``shared.db``'s client hook.
     """
     import mongomock
     from aws_lambda_powertools.metrics.provider import cold_start
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config, db
+    from shared.indexes import ensure_indexes
     from shared.metrics import metrics
 
     config.get_settings.cache_clear()
     metrics.clear_metrics()
     cold_start.reset_cold_start_flag()
     db.reset()
-    db.use_client(mongomock.MongoClient(tz_aware=True))
+    client = mongomock.MongoClient(tz_aware=True)
+    ensure_indexes(client[config.DEFAULT_DB_NAME])
+    db.use_client(client)
     parameters.clear_caches()
     # Powertools configures a service's logger once per process; a new container starts bare.
     service_logger = logging.getLogger("prompt-api")

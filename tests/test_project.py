@@ -1,5 +1,6 @@
 """The project hangs together: every function of the template has its folder, an event fixture and
-a test file, each fixture targets its function's route, and nothing is left over."""
+a test file, each fixture targets its function's route (or, for a custom resource's function, is
+CloudFormation's request for that resource), and nothing is left over."""
 
 from __future__ import annotations
 
@@ -59,6 +60,12 @@ AUTHORIZERS: list[str] = [
     for authorizer in resource["Properties"]["Auth"]["Authorizers"].values()
 ]
 ROUTE_FOLDERS = sorted(folder for folder, routes in ROUTES.items() if routes)
+# Functions CloudFormation calls for a custom resource (ServiceToken: !GetAtt <Function>.Arn), by folder.
+CUSTOM_RESOURCES: dict[str, tuple[str, dict[str, Any]]] = {
+    FOLDERS[resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]: (logical_id, resource)
+    for logical_id, resource in RESOURCES.items()
+    if resource["Type"].startswith("Custom::")
+}
 
 
 def fixture_folder(fixture: Path) -> str | None:
@@ -74,7 +81,8 @@ def fixtures_of(folder: str) -> list[Path]:
 def test_template_has_functions_routes_and_one_authorizer() -> None:
     assert ROUTE_FOLDERS
     assert len(AUTHORIZERS) == 1
-    assert set(ROUTE_FOLDERS) | set(AUTHORIZERS) == set(FOLDERS.values())
+    assert set(ROUTE_FOLDERS) | set(AUTHORIZERS) | set(CUSTOM_RESOURCES) == set(FOLDERS.values())
+    assert not set(CUSTOM_RESOURCES) & (set(ROUTE_FOLDERS) | set(AUTHORIZERS))
 
 
 @pytest.mark.parametrize("folder", sorted(FOLDERS.values()))
@@ -122,6 +130,18 @@ def test_authorizer_fixtures_are_token_events(folder: str) -> None:
         assert event["methodArn"].startswith("arn:aws:execute-api:"), fixture.name
 
 
+@pytest.mark.parametrize("folder", sorted(CUSTOM_RESOURCES))
+def test_custom_resource_fixtures_are_cloudformation_requests_for_their_resource(folder: str) -> None:
+    logical_id, resource = CUSTOM_RESOURCES[folder]
+    for fixture in fixtures_of(folder):
+        event = json.loads(fixture.read_text(encoding="utf-8"))
+        assert event["RequestType"] in {"Create", "Update", "Delete"}, fixture.name
+        assert (event["ResourceType"], event["LogicalResourceId"]) == (resource["Type"], logical_id), fixture.name
+        assert set(event["ResourceProperties"]) == set(resource["Properties"]) - {"ServiceTimeout"}, fixture.name
+        assert event["ResponseURL"].startswith("https://"), fixture.name
+        assert event["StackId"].startswith("arn:aws:cloudformation:"), fixture.name
+
+
 def test_each_route_has_exactly_one_function() -> None:
     routes = [route for folder_routes in ROUTES.values() for route in folder_routes]
 
@@ -143,7 +163,8 @@ def test_no_event_fixture_is_unused_by_the_template() -> None:
 def test_committed_event_fixtures_are_the_generated_ones() -> None:
     generated = build(ROOT / "template.yaml", ROOT / DOCUMENT)
 
-    assert {fixture_folder(fixture.path) for fixture in generated} == set(FOLDERS.values())
+    # A custom resource's request comes from CloudFormation, not from the API: its fixture is written by hand.
+    assert {fixture_folder(fixture.path) for fixture in generated} == set(FOLDERS.values()) - set(CUSTOM_RESOURCES)
     for fixture in generated:
         committed = fixture.path.read_text(encoding="utf-8") if fixture.path.exists() else None
         assert committed == fixture.render(), f"{fixture.path.name} is out of date: run `make events`"

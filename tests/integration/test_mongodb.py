@@ -25,6 +25,7 @@ import pytest
 import requests
 from pymongo.database import Database
 
+from shared.indexes import INDEXES, ensure_indexes
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
 from tests.support import PASSWORD, create_prompt, invoke
@@ -44,12 +45,14 @@ StartOnMongoDB = Callable[[], LocalApi]
 
 @pytest.fixture(autouse=True)
 def real_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Database[dict[str, Any]]]:
-    """A database of this test's own on the real server (also for in-process handlers); dropped at the end."""
+    """A database of this test's own on the real server (also for in-process handlers), with the indexes a
+    deploy (or ``make indexes``) creates; dropped at the end."""
     name = f"{DATABASE_PREFIX}_{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("MONGODB_URI", REAL_MONGODB_URI)
     monkeypatch.setenv("MONGODB_DB_NAME", name)
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(REAL_MONGODB_URI, serverSelectionTimeoutMS=5000)
     try:
+        ensure_indexes(client[name])
         yield client[name]
     finally:
         client.drop_database(name)
@@ -183,11 +186,25 @@ def test_email_has_a_unique_index_on_real_mongodb(
     start_on_mongodb: StartOnMongoDB, real_database: Database[dict[str, Any]]
 ) -> None:
     api = start_on_mongodb()
-    assert register(api).status_code == 201  # the first request of a container ensures the indexes
+    assert register(api).status_code == 201
 
     indexes = real_database.users.index_information().values()
 
     assert any(index["key"] == [("email", 1)] and index.get("unique") for index in indexes)
+
+
+def test_ensure_indexes_creates_every_index_once_and_again_changes_nothing(
+    real_database: Database[dict[str, Any]],
+) -> None:
+    before = {name: real_database[name].index_information() for name in INDEXES}
+
+    ensure_indexes(real_database)  # a second deploy
+
+    after = {name: real_database[name].index_information() for name in INDEXES}
+    assert after == before
+    assert before["sessions"]["expires"]["expireAfterSeconds"] == 0
+    assert before["prompts"]["user_newest_first"]["key"] == [("user_id", 1), ("created_at", -1), ("_id", -1)]
+    assert {name: len(info) - 1 for name, info in before.items()} == {name: len(i) for name, i in INDEXES.items()}
 
 
 def test_pages_of_prompts_follow_next_cursor_newest_first_without_gaps_or_duplicates(
@@ -223,7 +240,7 @@ def test_concurrent_registrations_of_one_email_on_two_servers_give_one_201(
     start_on_mongodb: StartOnMongoDB, real_database: Database[dict[str, Any]]
 ) -> None:
     servers = [start_on_mongodb(), start_on_mongodb()]
-    for server in servers:  # the first request of each container ensures the indexes
+    for server in servers:
         assert register(server).status_code == 201
     email = unique_email()
     attempts = 8

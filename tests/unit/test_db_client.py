@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import mongomock
 import pytest
 from pymongo import MongoClient
 
 from shared import db
 from shared.errors import ServiceUnavailable
-from tests.support import invoke
+from tests.support import PASSWORD, free_port, invoke
 
 
 @pytest.fixture
@@ -44,7 +46,6 @@ def test_installed_client_is_used_where_no_uri_is_configured() -> None:
 
     assert db.get_client() is client
     assert db.get_database().name == "emergent_db"
-    assert "email_unique" in client["emergent_db"].users.index_information()
 
 
 def test_configured_uri_wins_over_the_installed_client(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,3 +66,47 @@ def test_reset_forgets_the_installed_client() -> None:
 
     with pytest.raises(ServiceUnavailable):
         db.get_client()
+
+
+def test_first_requests_of_a_new_container_run_no_index_command() -> None:
+    """Index round trips per new container: 0. The deploy creates the indexes (shared.indexes)."""
+    index_commands: list[str] = []
+
+    def refuse(self: mongomock.Collection, *args: object, **kwargs: object) -> None:
+        index_commands.append(self.name)
+        raise AssertionError(f"index command on {self.name} during a request")
+
+    with pytest.MonkeyPatch.context() as patch:  # undone before the next container's store is made
+        for name in ("create_index", "create_indexes", "ensure_index"):
+            patch.setattr(mongomock.Collection, name, refuse, raising=False)
+        register = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": PASSWORD})
+        duplicate = invoke("register", body={"email": "ADA@example.com", "username": "x", "password": PASSWORD})
+        status = invoke("create_status_check", body={"client_name": "web"})
+        health = invoke("health")
+
+    assert [register.status, duplicate.status, status.status, health.status] == [201, 409, 201, 200]
+    assert index_commands == []
+
+
+def test_getting_the_database_does_no_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real pymongo at a closed port: any command would fail after the server-selection timeout."""
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{free_port()}/?directConnection=true")
+    monkeypatch.setenv("MONGODB_TIMEOUT_MS", "2000")
+    started = time.monotonic()
+
+    database = db.get_database()
+
+    assert time.monotonic() - started < 1
+    assert database.name == "emergent_db"
+
+
+def test_lambda_client_follows_mongodbs_lambda_guidance(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{free_port()}/?directConnection=true")
+
+    options = db.get_client().options
+
+    assert options.pool_options.max_idle_time_seconds == 60
+    assert options.pool_options.max_pool_size == 2
+    assert options.pool_options.min_pool_size == 0
+    assert (options.retry_reads, options.retry_writes) == (True, True)
+    assert options.server_selection_timeout == 2

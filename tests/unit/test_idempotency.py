@@ -22,7 +22,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from shared import idempotency
 from shared.db import get_database
 from shared.errors import Conflict, InvalidInput, ServiceUnavailable
-from shared.idempotency import MongoPersistenceLayer, ensure_idempotency_indexes, run_once
+from shared.idempotency import MongoPersistenceLayer, run_once
 from tests.support import ROOT, TEST_JWT_SECRET, FakeContext
 
 
@@ -127,8 +127,6 @@ def test_delete_record_removes_it() -> None:
 
 
 def test_idempotency_indexes_expire_records_at_their_expiration() -> None:
-    ensure_idempotency_indexes(get_database())
-
     index = get_database().idempotency.index_information()["expires"]
     assert index["key"] == [("expiration", 1)]
     assert index["expireAfterSeconds"] == 0

@@ -59,4 +59,15 @@ def test_database_hook_installs_once_per_layer_module() -> None:
     hook.install(client)
 
     assert db.get_client() is client
-    assert db.get_database() is database  # not installed again: the indexes stay ensured
+    assert db.get_database() is database  # not installed again
+
+
+def test_database_hook_creates_the_indexes_in_the_functions_database() -> None:
+    client = mongomock.MongoClient(tz_aware=True)
+
+    project.DatabaseHook().install(client)
+
+    users = client[config.DEFAULT_DB_NAME].users.index_information()
+    sessions = client[config.DEFAULT_DB_NAME].sessions.index_information()
+    assert users["email_unique"]["unique"] is True
+    assert sessions["expires"]["expireAfterSeconds"] == 0

@@ -82,7 +82,7 @@ def _login(email: str = "ada@example.com", password: str = PASSWORD) -> Token:
 
 @pytest.fixture
 def store() -> Iterator[None]:
-    get_database()  # indexes first, outside the threads
+    get_database()  # the container's client and database first, outside the threads
     yield
 
 
