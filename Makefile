@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes logs sync
 
 install: $(VENV_STAMP)
 
@@ -93,3 +93,18 @@ build: sam-install
 
 deploy: build
 	$(SAM) deploy --config-env $(ENV)
+
+# The stack name of ENV, as samconfig.toml gives it to sam deploy.
+STACK_NAME = $(shell sed -n '/^\[$(ENV)\.global\.parameters\]/,/^\[/s/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml)
+
+# One function's logs, followed: make logs FN=LoginFunction [ENV=prod] (FN is the template's logical id).
+logs: sam-install
+	@test -n "$(FN)" || { echo "make logs: name the function, e.g. make logs FN=LoginFunction ENV=$(ENV)" >&2; exit 1; }
+	@test -n "$(STACK_NAME)" || { echo "make logs: samconfig.toml has no stack_name for ENV=$(ENV)" >&2; exit 1; }
+	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail
+
+# Code changes go straight to the dev stack as files are saved (sam sync skips CloudFormation for code
+# and the CodeDeploy canary: never for prod).
+sync: sam-install
+	@if [ "$(ENV)" != "dev" ]; then echo "make sync: dev only (ENV=$(ENV)); deploy $(ENV) with make deploy ENV=$(ENV)" >&2; exit 1; fi
+	@py313="$$(layers/find-python313.sh)" && PATH="$$py313:$$PATH" $(SAM) sync --watch --config-env dev

@@ -53,8 +53,15 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     ]
     for logical_id in FOLDERS
 }
+
+
+def function_of(arn: dict[str, Any]) -> str:
+    """The logical id an authorizer's FunctionArn names: ``!GetAtt X.Arn`` or ``!Ref X.Alias``."""
+    return str(arn["Fn::GetAtt"][0] if "Fn::GetAtt" in arn else arn["Ref"].split(".")[0])
+
+
 AUTHORIZERS: list[str] = [
-    FOLDERS[authorizer["FunctionArn"]["Fn::GetAtt"][0]]
+    FOLDERS[function_of(authorizer["FunctionArn"])]
     for resource in RESOURCES.values()
     if resource["Type"] == "AWS::Serverless::Api"
     for authorizer in resource["Properties"]["Auth"]["Authorizers"].values()

@@ -23,6 +23,8 @@ DOCKER_ENV_FILE = "env.docker.json"
 DOCKER_ENV_EXAMPLE = ROOT / "env.docker.example.json"
 API_GATEWAY_TIMEOUT_SECONDS = 29
 BCRYPT_FUNCTIONS = ("RegisterFunction", "LoginFunction")
+PUBLIC_AUTH_PATHS = ("/api/login", "/api/register", "/api/token/refresh")
+ALIAS = "live"
 DEPLOY_ENVIRONMENTS = ("dev", "prod")
 
 TEMPLATE: dict[str, Any] = cfn_yaml.load(str(TEMPLATE_PATH))
@@ -33,7 +35,8 @@ FUNCTIONS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::S
 CUSTOM_RESOURCE_FUNCTIONS = sorted(
     r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in RESOURCES.values() if r["Type"].startswith("Custom::")
 )
-API_FUNCTIONS = [f for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS]
+# Functions API Gateway calls: the routes' and the authorizer.
+GATEWAY_FUNCTIONS = [f for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS]
 SAMCONFIG: dict[str, Any] = tomllib.loads(SAMCONFIG_PATH.read_text(encoding="utf-8"))
 
 
@@ -95,7 +98,7 @@ def test_every_function_has_a_log_group_of_its_own() -> None:
     assert len(set(log_groups)) == len(FUNCTIONS)
 
 
-@pytest.mark.parametrize("function", API_FUNCTIONS)
+@pytest.mark.parametrize("function", GATEWAY_FUNCTIONS)
 def test_function_times_out_before_api_gateway_does(function: str) -> None:
     assert 1 <= setting(function, "Timeout") < API_GATEWAY_TIMEOUT_SECONDS
 
@@ -130,13 +133,46 @@ def test_bcrypt_functions_get_1024_mb_for_cpu(function: str) -> None:
     assert setting(function, "MemorySize") == 1024
 
 
-def test_api_stage_throttles_every_route_with_parameters() -> None:
-    (method_setting,) = api_properties()["MethodSettings"]
+def method_settings() -> dict[tuple[str, str], dict[str, Any]]:
+    return {(s["ResourcePath"], s["HttpMethod"]): s for s in api_properties()["MethodSettings"]}
 
-    assert method_setting["ResourcePath"] == "/*"
-    assert method_setting["HttpMethod"] == "*"
-    assert method_setting["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
-    assert method_setting["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+
+def test_api_stage_throttles_every_method_with_parameters() -> None:
+    default = method_settings()[("/*", "*")]
+
+    assert default["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert default["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+    assert all(s["MetricsEnabled"] is True for s in method_settings().values())  # an entry replaces "/*" "*"
+
+
+def parameter_value(value: Any, environment: str | None) -> float:
+    """A number the template gives directly or through a parameter: its default, or its samconfig value."""
+    name = value["Ref"]
+    given = overrides(environment) if environment else {}
+    return float(given.get(name, TEMPLATE["Parameters"][name]["Default"]))
+
+
+@pytest.mark.parametrize("environment", [None, *DEPLOY_ENVIRONMENTS])
+@pytest.mark.parametrize("path", [*PUBLIC_AUTH_PATHS, "/api/status"])
+def test_public_writes_have_stricter_method_throttles_than_the_stage(path: str, environment: str | None) -> None:
+    default = method_settings()[("/*", "*")]
+    own = method_settings()[(path.replace("/", "~1").join(["/", ""]), "POST")]
+
+    for limit in ("ThrottlingRateLimit", "ThrottlingBurstLimit"):
+        assert parameter_value(own[limit], environment) < parameter_value(default[limit], environment), limit
+
+
+def test_method_throttles_name_routes_of_the_template() -> None:
+    routes = {
+        (event["Properties"]["Path"], event["Properties"]["Method"].upper())
+        for name in FUNCTIONS
+        for event in (RESOURCES[name]["Properties"].get("Events") or {}).values()
+        if event["Type"] == "Api"
+    }
+    named = {(path[1:].replace("~1", "/"), method) for path, method in method_settings() if path != "/*"}
+
+    assert named
+    assert named <= routes
 
 
 def test_api_access_log_is_json_with_request_id_in_a_log_group_with_retention() -> None:
@@ -268,3 +304,214 @@ def test_docker_env_file_gives_a_configuration_lambda_accepts_without_secrets_ma
     assert settings.mongodb_uri_secret_arn is None
     assert settings.jwt_secret_arn is None
     assert settings.jwt_secret is not None
+
+
+# ---- Operations: alarms, gradual deploys, the edge (docs/operations.md) ----
+
+ALARMS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm")
+ROUTE_FUNCTIONS = sorted(
+    f for f in FUNCTIONS if any(e["Type"] == "Api" for e in (RESOURCES[f]["Properties"].get("Events") or {}).values())
+)
+AUTHORIZER = api_properties()["Auth"]["Authorizers"]["JwtAuthorizer"]
+
+
+def opts_out(function: str, name: str) -> bool:
+    """Whether ``function`` ignores the Globals property ``name`` (SAM's IgnoreGlobals attribute)."""
+    ignored = RESOURCES[function].get("IgnoreGlobals", [])
+    return ignored == "*" or name in ignored
+
+
+# Only a function API Gateway never calls (a custom resource's handler) may opt out of the alias.
+GRADUAL = sorted(f for f in FUNCTIONS if not (opts_out(f, "AutoPublishAlias") and f not in ROUTE_FUNCTIONS))
+
+
+def deployment_alarms(function: str) -> list[str]:
+    """The alarms that roll back a deploy of ``function``: Globals' list, then its own (SAM adds them up)."""
+    own = RESOURCES[function]["Properties"].get("DeploymentPreference") or {}
+    return [alarm["Ref"] for alarm in [*GLOBALS["DeploymentPreference"]["Alarms"], *own.get("Alarms", [])]]
+
+
+@pytest.mark.parametrize("alarm", ALARMS)
+def test_every_alarm_notifies_the_topic_and_ignores_missing_data(alarm: str) -> None:
+    properties = RESOURCES[alarm]["Properties"]
+
+    assert {"Ref": "AlarmTopic"} in properties["AlarmActions"]
+    assert properties["TreatMissingData"] == "notBreaching"
+    assert "docs/operations.md" in str(properties["AlarmDescription"])
+
+
+def test_every_alarm_has_its_section_in_the_runbook() -> None:
+    runbook = (ROOT / "docs/operations.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^### (\w+)", runbook, re.M))
+    named = {
+        re.search(r"Runbook: docs/operations.md, (\w+)\.", str(RESOURCES[a]["Properties"]["AlarmDescription"]))[1]
+        for a in ALARMS
+    }
+
+    assert named <= sections
+
+
+def test_alarm_email_subscription_exists_only_when_an_address_is_given() -> None:
+    subscription = RESOURCES["AlarmEmailSubscription"]
+
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert TEMPLATE["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert TEMPLATE["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+
+
+def test_every_function_publishes_the_live_alias_and_deploys_by_the_deployment_type() -> None:
+    assert "AuthorizerFunction" in GRADUAL
+    assert set(ROUTE_FUNCTIONS) <= set(GRADUAL)
+    assert [f for f in GRADUAL if setting(f, "AutoPublishAlias") != ALIAS] == []
+    assert GLOBALS["DeploymentPreference"]["Type"] == {"Ref": "DeploymentType"}
+    assert TEMPLATE["Parameters"]["DeploymentType"]["Default"] == "AllAtOnce"
+
+
+@pytest.mark.parametrize("function", GRADUAL)
+def test_every_deployment_preference_names_alarms_of_the_template(function: str) -> None:
+    alarms = deployment_alarms(function)
+
+    assert "ApiServerErrorsAlarm" in alarms
+    assert set(alarms) <= set(ALARMS)
+    assert len(alarms) <= 10  # CodeDeploy's limit per deployment group
+
+
+def alias_dimensions(function: str) -> list[dict[str, Any]]:
+    return [
+        {"Name": "FunctionName", "Value": {"Ref": function}},
+        {"Name": "Resource", "Value": {"Fn::Sub": f"${{{function}}}:{ALIAS}"}},
+    ]
+
+
+@pytest.mark.parametrize("function", [*ROUTE_FUNCTIONS, "AuthorizerFunction"])
+def test_functions_api_gateway_calls_roll_back_on_their_own_errors_on_the_alias(function: str) -> None:
+    (own,) = [
+        a
+        for a in deployment_alarms(function)
+        if RESOURCES[a]["Properties"].get("MetricName") == "Errors"
+        and RESOURCES[a]["Properties"]["Dimensions"] == alias_dimensions(function)
+    ]
+
+    assert RESOURCES[own]["Properties"]["Namespace"] == "AWS/Lambda"
+
+
+def test_authorizer_is_called_through_its_alias_and_rolls_back_on_its_latency() -> None:
+    assert AUTHORIZER["FunctionArn"] == {"Ref": "AuthorizerFunction.Alias"}
+    latency = RESOURCES["AuthorizerLatencyAlarm"]["Properties"]
+    assert latency["MetricName"] == "Duration"
+    assert latency["Dimensions"] == alias_dimensions("AuthorizerFunction")
+    assert "AuthorizerLatencyAlarm" in deployment_alarms("AuthorizerFunction")
+
+
+def test_alarms_cover_api_5xx_function_errors_throttles_and_the_authorizer() -> None:
+    watched = [
+        (RESOURCES[a]["Properties"].get("Namespace"), RESOURCES[a]["Properties"].get("MetricName")) for a in ALARMS
+    ]
+    math = str(RESOURCES["ApiServerErrorsAlarm"]["Properties"]["Metrics"])
+
+    assert "'5XXError'" in math and "'Count'" in math
+    assert ("AWS/Lambda", "Errors") in watched
+    assert ("AWS/Lambda", "Throttles") in watched
+    assert ({"Ref": "MetricsNamespace"}, "ApiThrottled") in watched  # the stage's own 429s
+
+
+def test_powertools_metrics_namespace_and_service_come_from_the_template() -> None:
+    variables = GLOBALS["Environment"]["Variables"]
+
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "prompt-api"
+
+
+def dashboard() -> dict[str, Any]:
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    data: dict[str, Any] = json.loads(re.sub(r"\$\{([^}]+)\}", r"\1", body))
+    return data
+
+
+def test_dashboard_shows_api_traffic_every_function_and_the_business_metrics() -> None:
+    metrics = [m for w in dashboard()["widgets"] for m in w["properties"].get("metrics", [])]
+    names = {(m[0], m[1]) for m in metrics}
+    functions_with = {
+        metric: {m[3] for m in metrics if m[1] == metric and m[2] in ("FunctionName", "function_name")}
+        for metric in ("Duration", "Errors", "ColdStart")
+    }
+
+    assert {("AWS/ApiGateway", n) for n in ("Count", "4XXError", "5XXError", "Latency")} <= names
+    assert all(found == set(GATEWAY_FUNCTIONS) for found in functions_with.values()), functions_with
+    business = {n for ns, n in names if ns == "MetricsNamespace"}
+    assert business >= {
+        "LoginSucceeded",
+        "LoginFailed",
+        "LoginThrottled",
+        "Registered",
+        "TokenRefreshed",
+        "RefreshReuseDetected",
+        "PromptCreated",
+        "AuthorizerDenied",
+        "ColdStart",
+    }
+
+
+def test_waf_resources_exist_only_under_the_enable_waf_condition() -> None:
+    waf = {name: r for name, r in RESOURCES.items() if r["Type"].startswith("AWS::WAFv2::")}
+
+    assert {r["Type"] for r in waf.values()} == {"AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation"}
+    assert all(r["Condition"] == "WafEnabled" for r in waf.values())
+    assert TEMPLATE["Conditions"]["WafEnabled"] == {"Fn::Equals": [{"Ref": "EnableWaf"}, "true"]}
+    assert TEMPLATE["Parameters"]["EnableWaf"]["Default"] == "false"
+    conditional = [
+        name for name, r in RESOURCES.items() if "WebAcl" in json.dumps(r.get("Properties")) and name not in waf
+    ]
+    assert all(RESOURCES[name].get("Condition") == "WafEnabled" for name in conditional)
+
+
+def test_waf_is_associated_with_the_stage_and_limits_each_client_address() -> None:
+    association = RESOURCES["WebAclAssociation"]["Properties"]
+    web_acl = RESOURCES["WebAcl"]["Properties"]
+    rate_rules = {
+        r["Name"]: r["Statement"]["RateBasedStatement"]
+        for r in web_acl["Rules"]
+        if "RateBasedStatement" in r["Statement"]
+    }
+
+    text, variables = association["ResourceArn"]["Fn::Sub"]
+    assert text.endswith("::/restapis/${Api}/stages/${Stage}")
+    assert variables == {"Stage": {"Ref": "Api.Stage"}}  # SAM's stage resource: it exists first
+    assert web_acl["Scope"] == "REGIONAL"
+    assert all(r["AggregateKeyType"] == "IP" for r in rate_rules.values())
+    assert "ScopeDownStatement" not in rate_rules["AllRoutesPerIp"]
+    auth = re.compile(rate_rules["AuthRoutesPerIp"]["ScopeDownStatement"]["RegexMatchStatement"]["RegexString"])
+    for path in PUBLIC_AUTH_PATHS:
+        assert auth.match(path) and auth.match("/prod" + path), path
+    assert not auth.match("/prod/api/prompts")
+    visibility = [web_acl["VisibilityConfig"], *(r["VisibilityConfig"] for r in web_acl["Rules"])]
+    assert all(v["CloudWatchMetricsEnabled"] and v["SampledRequestsEnabled"] for v in visibility)
+
+
+def test_samconfig_prod_rolls_out_gradually_behind_the_waf_and_dev_at_once() -> None:
+    prod, dev = overrides("prod"), overrides("dev")
+
+    assert prod["EnableWaf"] == "true"
+    assert re.fullmatch(r"(Canary|Linear)10Percent\w+", prod["DeploymentType"])
+    assert prod["DeploymentType"] in TEMPLATE["Parameters"]["DeploymentType"]["AllowedValues"]
+    assert dev["DeploymentType"] == "AllAtOnce"
+    assert dev.get("EnableWaf", "false") == "false"
+    assert prod["MetricsNamespace"] != dev["MetricsNamespace"]  # two stacks in one account stay apart
+
+
+def test_make_sync_deploys_dev_with_the_dev_deploy_parameters_and_prod_has_no_sync() -> None:
+    sync = SAMCONFIG["dev"]["sync"]["parameters"]
+    deploy = SAMCONFIG["dev"]["deploy"]["parameters"]
+
+    assert sync["parameter_overrides"] == deploy["parameter_overrides"]
+    assert sync["capabilities"] == deploy["capabilities"]
+    assert "sync" not in SAMCONFIG["prod"]
+
+
+def test_waf_common_rule_set_only_counts_on_bodies_as_prompts_are_arbitrary_text() -> None:
+    (common,) = [r for r in RESOURCES["WebAcl"]["Properties"]["Rules"] if "ManagedRuleGroupStatement" in r["Statement"]]
+    overrides_ = common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+
+    assert {o["Name"] for o in overrides_} >= {"SizeRestrictions_BODY", "CrossSiteScripting_BODY"}
+    assert all(o["ActionToUse"] == {"Count": {}} for o in overrides_)
