@@ -183,6 +183,14 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
+def _with_globals(section: Mapping[str, Any], resource: Mapping[str, Any]) -> Any:
+    """A resource's properties merged over its ``Globals`` section, less what its ``IgnoreGlobals``
+    attribute names (a list of property names, or ``"*"`` for all)."""
+    ignored = resource.get("IgnoreGlobals") or []
+    inherited = {} if ignored == "*" else {k: v for k, v in section.items() if k not in ignored}
+    return _merge(inherited, resource.get("Properties") or {})
+
+
 def _environment(intrinsics: Intrinsics, variables: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
     env: dict[str, str] = {}
     unresolved: list[str] = []
@@ -351,7 +359,7 @@ def load_application(
     resources = template.get("Resources") or {}
     globals_ = template.get("Globals") or {}
     apis = {
-        logical_id: _api(logical_id, _merge(globals_.get("Api") or {}, r.get("Properties") or {}), intrinsics)
+        logical_id: _api(logical_id, _with_globals(globals_.get("Api") or {}, r), intrinsics)
         for logical_id, r in resources.items()
         if r.get("Type") == SERVERLESS_API
     }
@@ -361,7 +369,7 @@ def load_application(
     for logical_id, resource in resources.items():
         if resource.get("Type") != SERVERLESS_FUNCTION:
             continue
-        props = _merge(globals_.get("Function") or {}, resource.get("Properties") or {})
+        props = _with_globals(globals_.get("Function") or {}, resource)
         functions[logical_id] = _function(root, logical_id, props, intrinsics)
         routes.extend(_routes(logical_id, props, apis, intrinsics))
     for api in apis.values():

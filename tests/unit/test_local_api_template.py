@@ -105,6 +105,18 @@ def test_globals_lists_come_before_the_functions_own_items(tmp_path: Path) -> No
     assert application.apis["ServerlessRestApi"].binary_media_types == ("image/png",)
 
 
+@pytest.mark.parametrize(("ignored", "expected"), [(["Timeout"], (3.0, 256)), ("*", (3.0, 128))])
+def test_ignore_globals_leaves_out_what_it_names(tmp_path: Path, ignored: Any, expected: tuple[float, int]) -> None:
+    template = {
+        "Globals": {"Function": {"Handler": "app.handler", "Timeout": 10, "MemorySize": 256}},
+        "Resources": {"Fn": {**_function(Handler="app.handler"), "IgnoreGlobals": ignored}},
+    }
+
+    function = _load(tmp_path, template).functions["Fn"]
+
+    assert (function.timeout_s, function.memory_mb) == expected
+
+
 @pytest.mark.parametrize(
     "function_arn",
     [
