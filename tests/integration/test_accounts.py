@@ -72,6 +72,11 @@ def _signed_up(server: LocalApi, username: str = "ada") -> tuple[dict[str, Any],
     return registered.json(), logged_in.json()
 
 
+def _assert_401(response: requests.Response, body: dict[str, str]) -> None:
+    assert response.status_code == 401
+    assert response.json() == body
+
+
 def _assert_token_pair(response: requests.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     pair: dict[str, Any] = response.json()
@@ -244,12 +249,8 @@ def test_logout_ends_only_the_callers_session(strict_api: LocalApi) -> None:
 
     assert response.status_code == 204
     assert response.content == b""
-    me = _me(strict_api, pair["access_token"])
-    assert me.status_code == 401
-    assert me.json() == NOT_AUTHENTICATED
-    refreshed = _refresh(strict_api, pair["refresh_token"])
-    assert refreshed.status_code == 401
-    assert refreshed.json() == INVALID_REFRESH_TOKEN
+    _assert_401(_me(strict_api, pair["access_token"]), NOT_AUTHENTICATED)
+    _assert_401(_refresh(strict_api, pair["refresh_token"]), INVALID_REFRESH_TOKEN)
     assert _me(strict_api, other["access_token"]).json() == user
     _assert_token_pair(_refresh(strict_api, other["refresh_token"]))
 
@@ -325,15 +326,9 @@ def test_password_change_returns_a_new_session_and_ends_every_earlier_one(strict
     new_pair = _assert_token_pair(response)
     assert _me(strict_api, new_pair["access_token"]).json() == user
     for earlier in (pair, other):
-        me = _me(strict_api, earlier["access_token"])
-        assert me.status_code == 401
-        assert me.json() == NOT_AUTHENTICATED
-        refreshed = _refresh(strict_api, earlier["refresh_token"])
-        assert refreshed.status_code == 401
-        assert refreshed.json() == INVALID_REFRESH_TOKEN
-    old_login = _login(strict_api, user["email"])
-    assert old_login.status_code == 401
-    assert old_login.json() == INVALID_CREDENTIALS
+        _assert_401(_me(strict_api, earlier["access_token"]), NOT_AUTHENTICATED)
+        _assert_401(_refresh(strict_api, earlier["refresh_token"]), INVALID_REFRESH_TOKEN)
+    _assert_401(_login(strict_api, user["email"]), INVALID_CREDENTIALS)
     _assert_token_pair(_login(strict_api, user["email"], NEW_PASSWORD))
     _assert_token_pair(_refresh(strict_api, new_pair["refresh_token"]))
 
@@ -430,15 +425,9 @@ def test_account_deletion_removes_the_user_their_prompts_and_their_sessions(stri
 
     assert response.status_code == 204
     assert response.content == b""
-    me = _me(strict_api, pair["access_token"])
-    assert me.status_code == 401
-    assert me.json() == NOT_AUTHENTICATED
-    refreshed = _refresh(strict_api, pair["refresh_token"])
-    assert refreshed.status_code == 401
-    assert refreshed.json() == INVALID_REFRESH_TOKEN
-    old_login = _login(strict_api, user["email"])
-    assert old_login.status_code == 401
-    assert old_login.json() == INVALID_CREDENTIALS
+    _assert_401(_me(strict_api, pair["access_token"]), NOT_AUTHENTICATED)
+    _assert_401(_refresh(strict_api, pair["refresh_token"]), INVALID_REFRESH_TOKEN)
+    _assert_401(_login(strict_api, user["email"]), INVALID_CREDENTIALS)
     again = register(strict_api, user["email"])
     assert again.status_code == 201
     assert again.json()["id"] != user["id"]
