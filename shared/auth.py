@@ -1,4 +1,4 @@
-"""The authentication flows: register, log in (throttled), refresh, log out."""
+"""The authentication flows: register, log in (throttled), refresh. Logging out is ``shared.sessions``."""
 
 from __future__ import annotations
 
@@ -113,8 +113,3 @@ def refresh_token_pair(data: TokenRefresh) -> Token:
         sessions.end(new_session.session_id, reason="revoked")
         raise Unauthorized(INVALID_REFRESH_TOKEN)
     return token_pair(new_session)
-
-
-def end_session(user_id: str, session_id: str) -> None:
-    """Log out: end the caller's session (nothing happens when it has already ended)."""
-    SessionRepository().end(session_id, reason="logout", user_id=user_id)

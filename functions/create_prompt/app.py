@@ -4,9 +4,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.accounts import create_owned_prompt
 from shared.api import CallerId, create_app
 from shared.models import PromptCreate, PromptPublic
+from shared.prompts import create_owned_prompt
 
 logger = Logger()
 app = create_app("prompts", bearer=True)

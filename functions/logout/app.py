@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import CallerId, CallerSession, create_app
-from shared.auth import end_session
+from shared.sessions import end_session
 
 logger = Logger()
 app = create_app("auth", bearer=True)
