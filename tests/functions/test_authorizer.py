@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +11,7 @@ import pytest
 from shared import sessions
 from shared.db import get_database
 from shared.tokens import create_access_token
-from tests.support import ROOT, TEST_JWT_SECRET, authorize, load_event, login, login_pair, register
+from tests.support import TEST_JWT_SECRET, authorize, load_event, login, login_pair, register
 
 
 def _session_of(token: str) -> str:
@@ -239,22 +236,3 @@ def test_authorizer_makes_one_database_round_trip(monkeypatch: pytest.MonkeyPatc
     authorize(token)
 
     assert calls == ["sessions.aggregate"]
-
-
-def test_authorizer_imports_no_resolver_request_models_or_password_code() -> None:
-    """Its cold start is on the path of every uncached protected call: keep its import set lean."""
-    script = (
-        "import importlib.util, sys\n"
-        "spec = importlib.util.spec_from_file_location('app', 'functions/authorizer/app.py')\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    env = {**os.environ, "JWT_SECRET": TEST_JWT_SECRET}
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60
-    ).stdout.split()
-
-    assert "shared.sessions" in loaded
-    forbidden = {"pydantic", "shared.models", "shared.security", "shared.api", "shared.auth", "shared.repositories"}
-    forbidden |= {"aws_lambda_powertools.event_handler.api_gateway"}
-    assert forbidden.isdisjoint(loaded)
