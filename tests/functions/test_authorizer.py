@@ -11,7 +11,7 @@ import pytest
 from shared import sessions
 from shared.db import get_database
 from shared.tokens import create_access_token
-from tests.support import TEST_JWT_SECRET, authorize, load_event, login, login_pair, register
+from tests.support import TEST_JWT_SECRET, authorize, load_event, load_function, login, login_pair, register
 
 
 def _session_of(token: str) -> str:
@@ -236,3 +236,36 @@ def test_authorizer_makes_one_database_round_trip(monkeypatch: pytest.MonkeyPatc
     authorize(token)
 
     assert calls == ["sessions.aggregate"]
+
+
+@pytest.mark.parametrize(
+    "method_arn",
+    [
+        "arn:aws:execute-api:us-east-1:123456789012:dbda5495fb/prod/GET/api/me",
+        "arn:aws:execute-api:eu-west-3:123456789012:a1b2c3d4e5/Prod/DELETE/api/prompts/3f1c2a9e-5b7d",
+    ],
+)
+def test_authorizer_policy_is_the_one_powertools_writes(method_arn: str) -> None:
+    """The policy is written by hand (to keep Powertools' event data classes out of the init); it stays
+    the document ``APIGatewayAuthorizerResponse.from_route_arn(...).allow_all_routes()`` gives."""
+    from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+        APIGatewayAuthorizerResponse,
+    )
+
+    context = {"user_id": "u1", "email": "ada@example.com", "username": "ada", "sid": "s1"}
+    expected = APIGatewayAuthorizerResponse.from_route_arn(method_arn, principal_id="u1", context=context)
+    expected.allow_all_routes()
+
+    policy = load_function("authorizer").allow_whole_stage(method_arn, principal_id="u1", context=context)
+
+    assert policy == expected.asdict()
+
+
+def test_authorizer_policy_keeps_the_partition_of_the_method_arn() -> None:
+    """Unlike Powertools' ``from_route_arn``, which writes ``arn:aws:`` whatever the partition."""
+    method_arn = "arn:aws-cn:execute-api:cn-north-1:123456789012:a1b2c3d4e5/dev/POST/api/logout"
+
+    policy = load_function("authorizer").allow_whole_stage(method_arn, principal_id="u1", context={})
+
+    (statement,) = policy["policyDocument"]["Statement"]
+    assert statement["Resource"] == ["arn:aws-cn:execute-api:cn-north-1:123456789012:a1b2c3d4e5/dev/*/*"]
