@@ -1,4 +1,5 @@
-"""The authentication flows: register, log in (throttled), refresh. Logging out is ``shared.sessions``."""
+"""The authentication flows: log in (throttled), refresh. Registering is ``shared.registration``, logging
+out ``shared.sessions``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools import Logger
 
 from shared.config import get_settings, jwt_secret
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
-from shared.models import Token, TokenRefresh, UserCreate, UserLogin, UserPublic
+from shared.models import Token, TokenRefresh, UserLogin
 from shared.repositories import LoginAttemptRepository, UserRepository, seconds_until
 from shared.security import hash_password, needs_rehash, verify_password
 from shared.sessions import NewSession, SessionRepository, session_is_valid
@@ -19,12 +20,6 @@ logger = Logger(child=True)
 INVALID_CREDENTIALS = "Incorrect email or password"
 INVALID_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 - a message, not a secret
 TOO_MANY_LOGINS = "Too many failed logins; try again later"
-
-
-def register_user(data: UserCreate) -> UserPublic:
-    """Create an account; Conflict when the email is already registered in any letter case."""
-    hashed = hash_password(data.password, rounds=get_settings().bcrypt_rounds)
-    return UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
 
 
 def token_pair(session: NewSession) -> Token:

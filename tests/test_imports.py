@@ -37,7 +37,7 @@ SECURITY_IMPORTS: dict[str, set[str]] = {
     "logout": {"jwt"},
     "me": set(),
     "refresh_token": {"bcrypt", "jwt"},
-    "register": {"bcrypt", "jwt"},
+    "register": {"bcrypt"},
     "update_me": set(),
     "update_prompt": set(),
 }

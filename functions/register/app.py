@@ -5,8 +5,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.api import create_app, error_responses
-from shared.auth import register_user
 from shared.models import UserCreate, UserPublic
+from shared.registration import register_user
 
 logger = Logger()
 app = create_app("auth")
