@@ -1,17 +1,15 @@
-"""What users do with their own account: rename, change the password, delete it; and the rule that
-no prompt outlives its owner."""
+"""What users do with their own account that takes their password: change it, delete the account; and
+what an operator does to one (deactivate it)."""
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import timedelta
 
 from shared.auth import token_pair
 from shared.config import get_settings
-from shared.errors import BadRequest, NotFound, Unauthorized
+from shared.errors import BadRequest, Unauthorized
 from shared.ids import utcnow
-from shared.metrics import Metric, count
-from shared.models import AccountDeletion, PasswordChange, PromptCreate, PromptPublic, Token, UserInDB, UserPublic
+from shared.models import AccountDeletion, PasswordChange, Token, UserInDB
 from shared.repositories import PromptRepository, UserRepository
 from shared.security import hash_password, verify_password
 from shared.sessions import SessionRepository
@@ -28,13 +26,6 @@ def _with_password(user_id: str, password: str) -> UserInDB:
         raise Unauthorized()
     if not matches:
         raise BadRequest(INCORRECT_PASSWORD)
-    return user
-
-
-def rename(user_id: str, username: str) -> UserPublic:
-    user = UserRepository().update_username(user_id, username)
-    if user is None:
-        raise Unauthorized()
     return user
 
 
@@ -67,7 +58,7 @@ def delete_account(user_id: str, data: AccountDeletion) -> None:
 
     The user goes first, so the email is free and the authorizer refuses the account's tokens at once;
     a failure halfway is finished by calling again (the leftovers belong to no user and no one can
-    reach them). See ``create_owned_prompt`` for why no prompt written meanwhile survives.
+    reach them). See ``shared.prompts.create_owned_prompt`` for why no prompt written meanwhile survives.
     """
     _with_password(user_id, data.password)
     UserRepository().delete(user_id)
@@ -83,22 +74,3 @@ def deactivate(user_id: str) -> bool:
         return False
     SessionRepository().end_all(user_id, reason="deactivated")
     return True
-
-
-def create_owned_prompt(user_id: str, data: PromptCreate) -> PromptPublic:
-    """Store a prompt for ``user_id``, but never one that outlives its owner.
-
-    The caller may arrive with an Allow that API Gateway cached before the account was deleted, so
-    the prompt is inserted first and the owner checked after. Deletion removes the user first and
-    their prompts after. If the check here sees the user, the insert came before the user's deletion,
-    hence before the deletion of their prompts, which removes it; if it does not, the prompt is removed
-    here (a 401). Every interleaving ends with no orphan.
-    """
-    prompts = PromptRepository()
-    prompt = prompts.create(user_id, data)
-    if not UserRepository().is_active(user_id):
-        with suppress(NotFound):  # the account's deletion may have removed it already
-            prompts.delete(user_id, prompt.id)
-        raise Unauthorized()
-    count(Metric.PROMPT_CREATED)
-    return prompt

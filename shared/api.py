@@ -22,12 +22,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.request import Request
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import get_settings
 from shared.errors import ApiError, TooManyRequests, Unauthorized
+from shared.metrics import metrics
 from shared.models import ErrorDetail
 
 logger = Logger(child=True)
@@ -283,3 +285,21 @@ def no_store(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Re
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def observed(logger: Logger) -> Callable[[Handler], Handler]:
+    """The Powertools context every HTTP function's ``lambda_handler`` runs in: the Lambda context
+    and API Gateway's request id (the correlation id) on each log line, never the raw event (it
+    holds passwords and tokens, whatever POWERTOOLS_LOGGER_LOG_EVENT says), and the request's
+    metrics flushed at the end, with the cold start on a container's first invocation."""
+
+    def decorate(handler: Handler) -> Handler:
+        logged = logger.inject_lambda_context(
+            handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False
+        )
+        return metrics.log_metrics(logged, capture_cold_start_metric=True)
+
+    return decorate

@@ -1,4 +1,5 @@
-"""The authentication flows: register, log in (throttled), refresh, log out."""
+"""The authentication flows: log in (throttled), refresh. Registering is ``shared.registration``, logging
+out ``shared.sessions``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools import Logger
 from shared.config import get_settings, jwt_secret
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
 from shared.metrics import Metric, count
-from shared.models import Token, TokenRefresh, UserCreate, UserLogin, UserPublic
+from shared.models import Token, TokenRefresh, UserLogin
 from shared.repositories import LoginAttemptRepository, UserRepository, seconds_until
 from shared.security import hash_password, needs_rehash, verify_password
 from shared.sessions import NewSession, SessionRepository, session_is_valid
@@ -20,14 +21,6 @@ logger = Logger(child=True)
 INVALID_CREDENTIALS = "Incorrect email or password"
 INVALID_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 - a message, not a secret
 TOO_MANY_LOGINS = "Too many failed logins; try again later"
-
-
-def register_user(data: UserCreate) -> UserPublic:
-    """Create an account; Conflict when the email is already registered in any letter case."""
-    hashed = hash_password(data.password, rounds=get_settings().bcrypt_rounds)
-    user = UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
-    count(Metric.REGISTERED)
-    return user
 
 
 def token_pair(session: NewSession) -> Token:
@@ -121,8 +114,3 @@ def refresh_token_pair(data: TokenRefresh) -> Token:
         raise Unauthorized(INVALID_REFRESH_TOKEN)
     count(Metric.TOKEN_REFRESHED)
     return token_pair(new_session)
-
-
-def end_session(user_id: str, session_id: str) -> None:
-    """Log out: end the caller's session (nothing happens when it has already ended)."""
-    SessionRepository().end(session_id, reason="logout", user_id=user_id)

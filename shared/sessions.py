@@ -180,3 +180,8 @@ def caller_from_token(token: str) -> Caller:
     if user is None or user["_id"] != user_id or not session_is_valid(session, user):
         raise Unauthorized()
     return Caller(user_id=user_id, email=str(user["email"]), username=str(user["username"]), session_id=session_id)
+
+
+def end_session(user_id: str, session_id: str) -> None:
+    """Log out: end the caller's session (nothing happens when it has already ended)."""
+    SessionRepository().end(session_id, reason="logout", user_id=user_id)

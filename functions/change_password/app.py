@@ -1,12 +1,10 @@
 """POST /api/me/password: change the caller's password, ending every earlier session."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import change_password
-from shared.api import CallerId, create_app, error_responses, no_store
-from shared.metrics import metrics
+from shared.api import CallerId, create_app, error_responses, no_store, observed
 from shared.models import PasswordChange, Token
 
 logger = Logger()
@@ -23,7 +21,6 @@ def change_my_password(change: PasswordChange, user_id: CallerId) -> Token:
     return change_password(user_id, change)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -5,14 +5,12 @@ from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.accounts import create_owned_prompt
-from shared.api import CallerId, create_app, error_responses
+from shared.api import CallerId, create_app, error_responses, observed
 from shared.errors import InvalidInput
-from shared.metrics import metrics
 from shared.models import PromptCreate, PromptPublic
+from shared.prompts import create_owned_prompt
 
 logger = Logger()
 app = create_app("prompts", bearer=True)
@@ -50,7 +48,6 @@ def create_prompt(prompt: PromptCreate, user_id: CallerId, idempotency_key: Idem
     )
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -1,11 +1,9 @@
 """POST /api/status: record that a client checked in."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app
-from shared.metrics import metrics
+from shared.api import create_app, observed
 from shared.models import StatusCheckCreate, StatusCheckPublic
 from shared.repositories import StatusCheckRepository
 
@@ -19,7 +17,6 @@ def create_status_check(check: StatusCheckCreate) -> StatusCheckPublic:
     return StatusCheckRepository().create(check.client_name)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

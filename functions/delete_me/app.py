@@ -2,12 +2,10 @@
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts import delete_account
-from shared.api import CallerId, create_app, error_responses
-from shared.metrics import metrics
+from shared.api import CallerId, create_app, error_responses, observed
 from shared.models import AccountDeletion
 
 logger = Logger()
@@ -25,7 +23,6 @@ def delete_me(confirmation: AccountDeletion, user_id: CallerId) -> Response[None
     return Response(status_code=204)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -2,13 +2,11 @@
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import __version__
-from shared.api import create_app
+from shared.api import create_app, observed
 from shared.db import is_available
-from shared.metrics import metrics
 from shared.models import Health
 
 logger = Logger()
@@ -31,7 +29,6 @@ def health() -> Response[Health]:
     return Response(503, content_types.APPLICATION_JSON, degraded)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

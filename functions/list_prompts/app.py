@@ -1,11 +1,9 @@
 """GET /api/prompts: the caller's prompts, newest first, a page at a time."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import DEFAULT_PAGE_SIZE, CallerId, Cursor, Limit, create_app
-from shared.metrics import metrics
+from shared.api import DEFAULT_PAGE_SIZE, CallerId, Cursor, Limit, create_app, observed
 from shared.models import Page, PromptPublic
 from shared.repositories import PromptRepository
 
@@ -22,7 +20,6 @@ def list_prompts(user_id: CallerId, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cu
     return PromptRepository().list(user_id, limit=limit, cursor=cursor)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

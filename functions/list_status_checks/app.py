@@ -1,11 +1,9 @@
 """GET /api/status: recorded status checks, newest first, a page at a time."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import DEFAULT_PAGE_SIZE, Cursor, Limit, create_app
-from shared.metrics import metrics
+from shared.api import DEFAULT_PAGE_SIZE, Cursor, Limit, create_app, observed
 from shared.models import Page, StatusCheckPublic
 from shared.repositories import StatusCheckRepository
 
@@ -19,7 +17,6 @@ def list_status_checks(limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) 
     return StatusCheckRepository().list(limit=limit, cursor=cursor)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -1,12 +1,10 @@
 """POST /api/login: exchange email and password for a token pair of a new session."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses, no_store
+from shared.api import create_app, error_responses, no_store, observed
 from shared.auth import issue_token
-from shared.metrics import metrics
 from shared.models import Token, UserLogin
 
 logger = Logger()
@@ -24,7 +22,6 @@ def login(credentials: UserLogin) -> Token:
     return issue_token(credentials)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -2,12 +2,10 @@
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, CallerSession, create_app
-from shared.auth import end_session
-from shared.metrics import metrics
+from shared.api import CallerId, CallerSession, create_app, observed
+from shared.sessions import end_session
 
 logger = Logger()
 app = create_app("auth", bearer=True)
@@ -23,7 +21,6 @@ def logout(user_id: CallerId, session_id: CallerSession) -> Response[None]:
     return Response(status_code=204)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

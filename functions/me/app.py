@@ -1,12 +1,10 @@
 """GET /api/me: the caller's own account."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app
+from shared.api import CallerId, create_app, observed
 from shared.errors import Unauthorized
-from shared.metrics import metrics
 from shared.models import UserPublic
 from shared.repositories import UserRepository
 
@@ -23,7 +21,6 @@ def me(user_id: CallerId) -> UserPublic:
     return user
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

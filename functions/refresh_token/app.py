@@ -1,12 +1,10 @@
 """POST /api/token/refresh: spend a refresh token for a new token pair of the same session."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses, no_store
+from shared.api import create_app, error_responses, no_store, observed
 from shared.auth import refresh_token_pair
-from shared.metrics import metrics
 from shared.models import Token, TokenRefresh
 
 logger = Logger()
@@ -23,7 +21,6 @@ def refresh_token(data: TokenRefresh) -> Token:
     return refresh_token_pair(data)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

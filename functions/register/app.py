@@ -1,13 +1,11 @@
 """POST /api/register: create an account."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses
-from shared.auth import register_user
-from shared.metrics import metrics
+from shared.api import create_app, error_responses, observed
 from shared.models import UserCreate, UserPublic
+from shared.registration import register_user
 
 logger = Logger()
 app = create_app("auth")
@@ -22,7 +20,6 @@ def register(user: UserCreate) -> UserPublic:
     return register_user(user)
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -1,13 +1,12 @@
 """PATCH /api/me: change the caller's username."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.accounts import rename
-from shared.api import CallerId, create_app
-from shared.metrics import metrics
+from shared.api import CallerId, create_app, observed
+from shared.errors import Unauthorized
 from shared.models import UserPublic, UserUpdate
+from shared.repositories import UserRepository
 
 logger = Logger()
 app = create_app("auth", bearer=True)
@@ -19,10 +18,12 @@ def update_me(update: UserUpdate, user_id: CallerId) -> UserPublic:
 
     Only `username` can change here; any other field is a 422.
     """
-    return rename(user_id, update.username)
+    user = UserRepository().update_username(user_id, update.username)
+    if user is None:
+        raise Unauthorized()
+    return user
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

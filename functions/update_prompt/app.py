@@ -1,11 +1,9 @@
 """PATCH /api/prompts/{prompt_id}: change the content or response of a prompt."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, PromptId, create_app, error_responses
-from shared.metrics import metrics
+from shared.api import CallerId, PromptId, create_app, error_responses, observed
 from shared.models import PromptPublic, PromptUpdate
 from shared.repositories import PromptRepository
 
@@ -19,7 +17,6 @@ def update_prompt(prompt_id: PromptId, update: PromptUpdate, user_id: CallerId) 
     return PromptRepository().update(user_id, prompt_id, update.fields_to_set())
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@observed(logger)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +11,7 @@ import pytest
 from shared import sessions
 from shared.db import get_database
 from shared.tokens import create_access_token, key_id
-from tests.support import ROOT, TEST_JWT_SECRET, authorize, load_event, login, login_pair, register
+from tests.support import TEST_JWT_SECRET, authorize, load_event, load_function, login, login_pair, register
 
 
 def _session_of(token: str) -> str:
@@ -242,20 +239,34 @@ def test_authorizer_makes_one_database_round_trip(monkeypatch: pytest.MonkeyPatc
     assert calls == ["sessions.aggregate"]
 
 
-def test_authorizer_imports_no_resolver_request_models_or_password_code() -> None:
-    """Its cold start is on the path of every uncached protected call: keep its import set lean."""
-    script = (
-        "import importlib.util, sys\n"
-        "spec = importlib.util.spec_from_file_location('app', 'functions/authorizer/app.py')\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(' '.join(sorted(sys.modules)))\n"
+@pytest.mark.parametrize(
+    "method_arn",
+    [
+        "arn:aws:execute-api:us-east-1:123456789012:dbda5495fb/prod/GET/api/me",
+        "arn:aws:execute-api:eu-west-3:123456789012:a1b2c3d4e5/Prod/DELETE/api/prompts/3f1c2a9e-5b7d",
+    ],
+)
+def test_authorizer_policy_is_the_one_powertools_writes(method_arn: str) -> None:
+    """The policy is written by hand (to keep Powertools' event data classes out of the init); it stays
+    the document ``APIGatewayAuthorizerResponse.from_route_arn(...).allow_all_routes()`` gives."""
+    from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+        APIGatewayAuthorizerResponse,
     )
-    env = {**os.environ, "JWT_SECRET": TEST_JWT_SECRET}
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60
-    ).stdout.split()
 
-    assert "shared.sessions" in loaded
-    forbidden = {"pydantic", "shared.models", "shared.security", "shared.api", "shared.auth", "shared.repositories"}
-    forbidden |= {"aws_lambda_powertools.event_handler.api_gateway"}
-    assert forbidden.isdisjoint(loaded)
+    context = {"user_id": "u1", "email": "ada@example.com", "username": "ada", "sid": "s1"}
+    expected = APIGatewayAuthorizerResponse.from_route_arn(method_arn, principal_id="u1", context=context)
+    expected.allow_all_routes()
+
+    policy = load_function("authorizer").allow_whole_stage(method_arn, principal_id="u1", context=context)
+
+    assert policy == expected.asdict()
+
+
+def test_authorizer_policy_keeps_the_partition_of_the_method_arn() -> None:
+    """Unlike Powertools' ``from_route_arn``, which writes ``arn:aws:`` whatever the partition."""
+    method_arn = "arn:aws-cn:execute-api:cn-north-1:123456789012:a1b2c3d4e5/dev/POST/api/logout"
+
+    policy = load_function("authorizer").allow_whole_stage(method_arn, principal_id="u1", context={})
+
+    (statement,) = policy["policyDocument"]["Statement"]
+    assert statement["Resource"] == ["arn:aws-cn:execute-api:cn-north-1:123456789012:a1b2c3d4e5/dev/*/*"]

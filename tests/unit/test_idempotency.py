@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,11 +16,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from pydantic import BaseModel
 from pymongo.errors import ServerSelectionTimeoutError
 
-from shared import idempotency
 from shared.db import get_database
 from shared.errors import Conflict, InvalidInput, ServiceUnavailable
 from shared.idempotency import MongoPersistenceLayer, run_once
-from tests.support import ROOT, TEST_JWT_SECRET, FakeContext
+from tests.support import FakeContext
 
 
 def _now() -> int:
@@ -210,20 +206,3 @@ def test_run_once_without_a_database_is_service_unavailable(monkeypatch: pytest.
         _run(Body(name="a"), calls=calls)
 
     assert calls == []
-
-
-def test_create_prompt_does_not_import_the_idempotency_utility_at_start() -> None:
-    """Only requests with an Idempotency-Key pay for importing it."""
-    script = (
-        "import importlib.util, sys\n"
-        "spec = importlib.util.spec_from_file_location('app', 'functions/create_prompt/app.py')\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    env = {**os.environ, "JWT_SECRET": TEST_JWT_SECRET}
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60
-    ).stdout.split()
-
-    assert "shared.accounts" in loaded
-    assert {idempotency.__name__, "aws_lambda_powertools.utilities.idempotency"}.isdisjoint(loaded)

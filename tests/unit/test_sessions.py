@@ -18,11 +18,13 @@ import pytest
 
 from shared import config
 from shared import sessions as sessions_module
-from shared.accounts import change_password, create_owned_prompt, deactivate, delete_account
-from shared.auth import issue_token, refresh_token_pair, register_user
+from shared.accounts import change_password, deactivate, delete_account
+from shared.auth import issue_token, refresh_token_pair
 from shared.db import get_database
 from shared.errors import BadRequest, TooManyRequests, Unauthorized
 from shared.models import AccountDeletion, PasswordChange, PromptCreate, Token, TokenRefresh, UserCreate, UserLogin
+from shared.prompts import create_owned_prompt
+from shared.registration import register_user
 from shared.repositories import LoginAttemptRepository, PromptRepository, UserRepository
 from shared.security import hash_password
 from shared.sessions import SessionRepository, session_is_valid

@@ -1,0 +1,18 @@
+"""Registering: a bcrypt hash and a new user. No tokens (logging in is ``shared.auth``), so the register
+function's init loads no PyJWT."""
+
+from __future__ import annotations
+
+from shared.config import get_settings
+from shared.metrics import Metric, count
+from shared.models import UserCreate, UserPublic
+from shared.repositories import UserRepository
+from shared.security import hash_password
+
+
+def register_user(data: UserCreate) -> UserPublic:
+    """Create an account; Conflict when the email is already registered in any letter case."""
+    hashed = hash_password(data.password, rounds=get_settings().bcrypt_rounds)
+    user = UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
+    count(Metric.REGISTERED)
+    return user

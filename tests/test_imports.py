@@ -1,0 +1,111 @@
+"""What each function imports at init: a cold start pays for every module, so each imports only what
+its route uses. Checked on the module set, never on timings (``benchmarks/cold_start.py`` times them).
+
+One fresh interpreter per function, with the test environment (JWT_SECRET set, no MONGODB_URI) and the
+layer's packages: the development tools bring ``cryptography`` (PyJWT's optional backend, which imports
+bcrypt for SSH keys), the layer does not install it, so it is made unimportable here as it is there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+
+from tests.support import FUNCTIONS_DIR, ROOT, TEST_JWT_SECRET
+
+FUNCTIONS = sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/app.py"))
+
+# Which of the two costly security packages each function needs at init: bcrypt to hash or check a
+# password, PyJWT to sign tokens (and, through shared.sessions and shared.tokens, to end sessions).
+SECURITY_IMPORTS: dict[str, set[str]] = {
+    "authorizer": {"jwt"},
+    "change_password": {"bcrypt", "jwt"},
+    "create_prompt": set(),
+    "create_status_check": set(),
+    "delete_me": {"bcrypt", "jwt"},
+    "delete_prompt": set(),
+    "get_prompt": set(),
+    "health": set(),
+    "indexes": set(),
+    "list_prompts": set(),
+    "list_status_checks": set(),
+    "login": {"bcrypt", "jwt"},
+    "logout": {"jwt"},
+    "me": set(),
+    "refresh_token": {"bcrypt", "jwt"},
+    "register": {"bcrypt"},
+    "update_me": set(),
+    "update_prompt": set(),
+}
+
+NEVER_AT_INIT = {
+    "mongomock",  # the tests' in-memory database
+    "boto3",  # only when a secret is read from Secrets Manager
+    "local_api",  # the development server
+    "aws_lambda_powertools.utilities.idempotency",  # only requests with an Idempotency-Key pay for it
+}
+
+_SCRIPT = """
+import importlib.util, json, sys
+sys.modules["cryptography"] = None  # not in the layer: importing it fails there
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["app"] = module
+spec.loader.exec_module(module)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@cache
+def loaded_at_init(function: str) -> frozenset[str]:
+    """The modules (and their packages) loaded once ``functions/<function>/app.py`` has run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "PYTHON"))}
+    env["JWT_SECRET"] = TEST_JWT_SECRET
+    result = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(FUNCTIONS_DIR / function / "app.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return frozenset(modules)
+
+
+def test_every_function_is_listed() -> None:
+    assert sorted(SECURITY_IMPORTS) == FUNCTIONS
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_imports_bcrypt_and_pyjwt_only_when_it_uses_them(function: str) -> None:
+    loaded = loaded_at_init(function)
+
+    assert {"bcrypt", "jwt"} & loaded == SECURITY_IMPORTS[function]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_imports_no_test_or_development_code(function: str) -> None:
+    assert NEVER_AT_INIT.isdisjoint(loaded_at_init(function))
+
+
+def test_authorizer_imports_no_resolver_request_models_or_password_code() -> None:
+    """Its cold start is on the path of every uncached protected call: keep its import set lean."""
+    loaded = loaded_at_init("authorizer")
+
+    assert "shared.sessions" in loaded
+    forbidden = {"pydantic", "bcrypt", "shared.models", "shared.security", "shared.api", "shared.auth"}
+    forbidden |= {"shared.repositories", "shared.accounts", "shared.prompts"}
+    forbidden |= {"aws_lambda_powertools.event_handler.api_gateway", "aws_lambda_powertools.utilities.data_classes"}
+    assert forbidden.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize("function", ["create_prompt", "update_me", "logout"])
+def test_account_writes_that_take_no_password_import_no_password_code(function: str) -> None:
+    assert {"shared.auth", "shared.accounts", "shared.security"}.isdisjoint(loaded_at_init(function))
