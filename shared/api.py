@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.config import get_settings
 from shared.errors import ApiError, TooManyRequests, Unauthorized
 from shared.metrics import metrics
-from shared.models import ErrorDetail
+from shared.models import ErrorDetail, UserPublic
 
 logger = Logger(child=True)
 
@@ -265,6 +265,13 @@ def caller_id(request: Request) -> str:
 
 
 CallerId = Annotated[str, Depends(caller_id)]
+
+
+def signed_in(user: UserPublic | None) -> UserPublic:
+    """The caller's account; a 401 when it is gone (deleted after the authorizer let the token in)."""
+    if user is None:
+        raise Unauthorized()
+    return user
 
 
 def caller_session(request: Request) -> str:

@@ -3,8 +3,7 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app, observed
-from shared.errors import Unauthorized
+from shared.api import CallerId, create_app, observed, signed_in
 from shared.models import UserPublic
 from shared.repositories import UserRepository
 
@@ -15,10 +14,7 @@ app = create_app("auth", bearer=True)
 @app.get("/api/me", operation_id="getMe")
 def me(user_id: CallerId) -> UserPublic:
     """The account the bearer token belongs to."""
-    user = UserRepository().get(user_id)
-    if user is None:
-        raise Unauthorized()
-    return user
+    return signed_in(UserRepository().get(user_id))
 
 
 @observed(logger)

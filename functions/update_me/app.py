@@ -3,8 +3,7 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app, observed
-from shared.errors import Unauthorized
+from shared.api import CallerId, create_app, observed, signed_in
 from shared.models import UserPublic, UserUpdate
 from shared.repositories import UserRepository
 
@@ -18,10 +17,7 @@ def update_me(update: UserUpdate, user_id: CallerId) -> UserPublic:
 
     Only `username` can change here; any other field is a 422.
     """
-    user = UserRepository().update_username(user_id, update.username)
-    if user is None:
-        raise Unauthorized()
-    return user
+    return signed_in(UserRepository().update_username(user_id, update.username))
 
 
 @observed(logger)

@@ -72,8 +72,8 @@ def _signed_up(server: LocalApi, username: str = "ada") -> tuple[dict[str, Any],
     return registered.json(), logged_in.json()
 
 
-def _assert_401(response: requests.Response, body: dict[str, str]) -> None:
-    assert response.status_code == 401
+def _assert_answer(response: requests.Response, status: int, body: dict[str, str]) -> None:
+    assert response.status_code == status
     assert response.json() == body
 
 
@@ -145,8 +145,7 @@ def test_refresh_spends_the_refresh_token_it_was_given(api: LocalApi) -> None:
 
     again = _refresh(api, pair["refresh_token"])
 
-    assert again.status_code == 401
-    assert again.json() == INVALID_REFRESH_TOKEN
+    _assert_answer(again, 401, INVALID_REFRESH_TOKEN)
     assert again.headers["WWW-Authenticate"] == "Bearer"
     assert "access_token" not in again.text
     assert new_pair["refresh_token"] not in again.text
@@ -155,8 +154,7 @@ def test_refresh_spends_the_refresh_token_it_was_given(api: LocalApi) -> None:
 def test_unknown_refresh_token_is_401(api: LocalApi) -> None:
     response = _refresh(api, "A" * 43)
 
-    assert response.status_code == 401
-    assert response.json() == INVALID_REFRESH_TOKEN
+    _assert_answer(response, 401, INVALID_REFRESH_TOKEN)
 
 
 # Reuse detection ---------------------------------------------------------------------------
@@ -172,10 +170,8 @@ def test_reusing_a_spent_refresh_token_ends_the_session(strict_api: LocalApi) ->
     old_access = _me(strict_api, pair["access_token"])
     new_access = _me(strict_api, rotated["access_token"])
 
-    assert reused.status_code == 401
-    assert reused.json() == INVALID_REFRESH_TOKEN
-    assert successor.status_code == 401
-    assert successor.json() == INVALID_REFRESH_TOKEN
+    _assert_answer(reused, 401, INVALID_REFRESH_TOKEN)
+    _assert_answer(successor, 401, INVALID_REFRESH_TOKEN)
     assert (old_access.status_code, new_access.status_code) == (401, 401)
     assert new_access.json() == NOT_AUTHENTICATED
     assert strict_api.last_request_line()["note"] == "JwtAuthorizer: invoked, Unauthorized"
@@ -188,8 +184,7 @@ def test_reusing_a_refresh_token_spent_two_rotations_ago_ends_the_session(strict
 
     reused = _refresh(strict_api, first["refresh_token"])
 
-    assert reused.status_code == 401
-    assert reused.json() == INVALID_REFRESH_TOKEN
+    _assert_answer(reused, 401, INVALID_REFRESH_TOKEN)
     assert _refresh(strict_api, third["refresh_token"]).status_code == 401
     assert _me(strict_api, third["access_token"]).status_code == 401
 
@@ -249,8 +244,8 @@ def test_logout_ends_only_the_callers_session(strict_api: LocalApi) -> None:
 
     assert response.status_code == 204
     assert response.content == b""
-    _assert_401(_me(strict_api, pair["access_token"]), NOT_AUTHENTICATED)
-    _assert_401(_refresh(strict_api, pair["refresh_token"]), INVALID_REFRESH_TOKEN)
+    _assert_answer(_me(strict_api, pair["access_token"]), 401, NOT_AUTHENTICATED)
+    _assert_answer(_refresh(strict_api, pair["refresh_token"]), 401, INVALID_REFRESH_TOKEN)
     assert _me(strict_api, other["access_token"]).json() == user
     _assert_token_pair(_refresh(strict_api, other["refresh_token"]))
 
@@ -269,8 +264,7 @@ def test_logout_with_an_access_token_from_before_a_refresh_ends_the_whole_sessio
 def test_logout_without_a_token_is_401(api: LocalApi) -> None:
     response = api.request("POST", "/api/logout")
 
-    assert response.status_code == 401
-    assert response.json() == NOT_AUTHENTICATED
+    _assert_answer(response, 401, NOT_AUTHENTICATED)
 
 
 # Password change ---------------------------------------------------------------------------
@@ -286,8 +280,7 @@ def test_password_change_with_a_wrong_current_password_is_400(strict_api: LocalA
 
     response = _change_password(strict_api, pair["access_token"], "not the password", NEW_PASSWORD)
 
-    assert response.status_code == 400
-    assert response.json() == INCORRECT_PASSWORD
+    _assert_answer(response, 400, INCORRECT_PASSWORD)
     assert _login(strict_api, user["email"]).status_code == 200
     assert _me(strict_api, pair["access_token"]).status_code == 200
 
@@ -326,9 +319,9 @@ def test_password_change_returns_a_new_session_and_ends_every_earlier_one(strict
     new_pair = _assert_token_pair(response)
     assert _me(strict_api, new_pair["access_token"]).json() == user
     for earlier in (pair, other):
-        _assert_401(_me(strict_api, earlier["access_token"]), NOT_AUTHENTICATED)
-        _assert_401(_refresh(strict_api, earlier["refresh_token"]), INVALID_REFRESH_TOKEN)
-    _assert_401(_login(strict_api, user["email"]), INVALID_CREDENTIALS)
+        _assert_answer(_me(strict_api, earlier["access_token"]), 401, NOT_AUTHENTICATED)
+        _assert_answer(_refresh(strict_api, earlier["refresh_token"]), 401, INVALID_REFRESH_TOKEN)
+    _assert_answer(_login(strict_api, user["email"]), 401, INVALID_CREDENTIALS)
     _assert_token_pair(_login(strict_api, user["email"], NEW_PASSWORD))
     _assert_token_pair(_refresh(strict_api, new_pair["refresh_token"]))
 
@@ -408,8 +401,7 @@ def test_account_deletion_with_a_wrong_password_is_400_and_deletes_nothing(stric
 
     response = _delete_me(strict_api, pair["access_token"], "not the password")
 
-    assert response.status_code == 400
-    assert response.json() == INCORRECT_PASSWORD
+    _assert_answer(response, 400, INCORRECT_PASSWORD)
     assert _me(strict_api, pair["access_token"]).json() == user
     assert strict_api.request("GET", f"/api/prompts/{prompt['id']}", headers=auth).json() == prompt
     assert _login(strict_api, user["email"]).status_code == 200
@@ -425,9 +417,9 @@ def test_account_deletion_removes_the_user_their_prompts_and_their_sessions(stri
 
     assert response.status_code == 204
     assert response.content == b""
-    _assert_401(_me(strict_api, pair["access_token"]), NOT_AUTHENTICATED)
-    _assert_401(_refresh(strict_api, pair["refresh_token"]), INVALID_REFRESH_TOKEN)
-    _assert_401(_login(strict_api, user["email"]), INVALID_CREDENTIALS)
+    _assert_answer(_me(strict_api, pair["access_token"]), 401, NOT_AUTHENTICATED)
+    _assert_answer(_refresh(strict_api, pair["refresh_token"]), 401, INVALID_REFRESH_TOKEN)
+    _assert_answer(_login(strict_api, user["email"]), 401, INVALID_CREDENTIALS)
     again = register(strict_api, user["email"])
     assert again.status_code == 201
     assert again.json()["id"] != user["id"]
@@ -482,8 +474,7 @@ def test_failed_logins_past_the_limit_are_429_with_retry_after(strict_api: Local
     assert [r.status_code for r in failures] == [401] * MAX_FAILURES
     assert all(r.json() == INVALID_CREDENTIALS for r in failures)
     for response in (throttled, right_password):
-        assert response.status_code == 429
-        assert response.json() == TOO_MANY_LOGINS
+        _assert_answer(response, 429, TOO_MANY_LOGINS)
         assert 0 < _retry_after(response) <= WINDOW_MINUTES * 60
 
 
@@ -495,8 +486,7 @@ def test_failed_logins_count_an_email_in_any_letter_case_as_one(strict_api: Loca
     throttled = _login(strict_api, email.upper(), "wrong password")
 
     assert failures == [401] * MAX_FAILURES
-    assert throttled.status_code == 429
-    assert throttled.json() == TOO_MANY_LOGINS
+    _assert_answer(throttled, 429, TOO_MANY_LOGINS)
 
 
 def test_a_successful_login_clears_the_failure_count(strict_api: LocalApi) -> None:
