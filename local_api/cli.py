@@ -151,7 +151,10 @@ def _wire(
     env_file = read_env_file(env_path)
     process = dict(os.environ)
 
-    local_defaults: dict[str, str] = {}
+    # Embedded-metric-format lines are for CloudWatch; in a terminal they would bury the request log
+    # (POWERTOOLS_METRICS_DISABLED=false in the shell or the env file shows them; Powertools prints the
+    # cold-start metric regardless, once per server).
+    local_defaults: dict[str, str] = {"POWERTOOLS_METRICS_DISABLED": "true"}
     if provided(JWT_SECRET, env_file, process):
         secret_source = "from the environment" if process.get(JWT_SECRET) else f"from {env_path.name}"
     else:

@@ -262,6 +262,18 @@ def test_authorizer_result_is_cached_per_token(api: LocalApi) -> None:
     assert (second_line["target"], second_line["note"]) == ("ListPromptsFunction", "JwtAuthorizer: cached")
 
 
+def test_metrics_stay_out_of_the_terminal_unless_asked_for(start_api: StartApi) -> None:
+    quiet = start_api("--in-memory", env={"JWT_SECRET": JWT_SECRET})
+    shown = start_api("--in-memory", env={"JWT_SECRET": JWT_SECRET, "POWERTOOLS_METRICS_DISABLED": "false"})
+
+    for server in (quiet, shown):
+        assert register(server).status_code == 201
+
+    # (Powertools prints the cold-start metric whatever the setting: one line per server.)
+    assert '"Registered"' not in quiet.output()
+    assert '"Registered"' in shown.output()
+
+
 def test_parameter_override_of_authorizer_cache_seconds_to_zero_invokes_it_every_time(start_api: StartApi) -> None:
     server = start_api(
         "--in-memory", "--parameter-overrides", "AuthorizerCacheSeconds=0", env={"JWT_SECRET": JWT_SECRET}
