@@ -515,3 +515,8 @@ def test_waf_common_rule_set_only_counts_on_bodies_as_prompts_are_arbitrary_text
 
     assert {o["Name"] for o in overrides_} >= {"SizeRestrictions_BODY", "CrossSiteScripting_BODY"}
     assert all(o["ActionToUse"] == {"Count": {}} for o in overrides_)
+
+
+def test_the_api_opens_only_after_the_indexes_exist() -> None:
+    assert RESOURCES["Api"]["DependsOn"] == "MongoIndexes"
+    assert RESOURCES["MongoIndexes"]["Type"] == "Custom::MongoIndexes"
