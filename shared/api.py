@@ -158,7 +158,7 @@ _ERROR_DESCRIPTIONS = {
     401: "Missing, invalid or expired bearer token, or wrong credentials.",
     403: "The account is inactive.",
     404: "Not found, or not the caller's.",
-    409: "Conflicts with existing data.",
+    409: "Conflicts with existing data (a registered email), or a request with this Idempotency-Key still runs.",
     429: "Too many failed logins for this email; wait the `Retry-After` header's seconds.",
     503: "The database cannot be reached.",
 }
