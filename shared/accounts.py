@@ -56,9 +56,10 @@ def change_password(user_id: str, data: PasswordChange) -> Token:
 def delete_account(user_id: str, data: AccountDeletion) -> None:
     """Delete the user, then their sessions, then their prompts: in that order, each step idempotent.
 
-    The user goes first, so the email is free and the authorizer refuses the account's tokens at once;
-    a failure halfway is finished by calling again (the leftovers belong to no user and no one can
-    reach them). See ``shared.prompts.create_owned_prompt`` for why no prompt written meanwhile survives.
+    The user goes first, so the email is free and the authorizer refuses the account's tokens at once.
+    A failure halfway cannot be finished by calling again (the account is gone, so its token is
+    refused); what it leaves belongs to no user and no one can reach it. See
+    ``shared.prompts.create_owned_prompt`` for why no prompt written meanwhile survives.
     """
     _with_password(user_id, data.password)
     UserRepository().delete(user_id)

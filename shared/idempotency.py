@@ -43,9 +43,6 @@ IN_PROGRESS = f"A request with this {HEADER} is still being processed; retry lat
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-# Index definitions of the idempotency collection -------------------------------------------
-
-
 # The persistence layer ------------------------------------------------------------------------
 
 
