@@ -66,7 +66,7 @@ events: openapi
 # emergent_db): for a database no stack deploys to, such as a developer's Atlas cluster. Idempotent. A
 # deploy creates them itself (the MongoIndexes custom resource); the local API's embedded store at start.
 indexes: install
-	$(BIN)/python -m shared.indexes
+	$(BIN)/python -m shared.data.indexes
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install

@@ -41,7 +41,7 @@ AUTHORIZER_LATENCY_MS = 120
 # The caller of protected routes, as the authorizer puts them in the request context.
 CALLER_ID = "9b2f6c1d-4e3a-4b5c-8d7e-6f5a4b3c2d1e"
 CALLER_SESSION_ID = "019ac5e0-7a2b-7c3d-8e4f-5a6b7c8d9e0f"
-CALLER_CONTEXT = {"user_id": CALLER_ID, "email": "ada@example.com", "username": "ada", "sid": CALLER_SESSION_ID}
+CALLER_CONTEXT = {"user_id": CALLER_ID, "sid": CALLER_SESSION_ID}
 
 
 class FixtureError(ValueError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pymongo import MongoClient
 
-    from shared.db import Document
+    from shared.data.client import Document
 
 NAME = "Prompt API"
 SERVER_NAME = "prompt-api-local"  # the Server header
@@ -57,10 +57,10 @@ def clear_settings_cache() -> None:
 
 
 class DatabaseHook:
-    """Hands one client to the layer through ``shared.db.use_client``, and again after a reload.
+    """Hands one client to the layer through ``shared.data.client.use_client``, and again after a reload.
 
-    Hot reload imports a new ``shared.db`` that has no client yet; ``install()`` notices and
-    installs it there too. On each install it also creates the indexes (``shared.indexes``) in the
+    Hot reload imports a new ``shared.data.client`` that has no client yet; ``install()`` notices and
+    installs it there too. On each install it also creates the indexes (``shared.data.indexes``) in the
     functions' database, as a deploy does in AWS: the functions themselves never create them.
     """
 
@@ -70,9 +70,9 @@ class DatabaseHook:
     def install(self, client: MongoClient[Document]) -> None:
         """Make ``client``, with its indexes, the database of the functions (where no MONGODB_URI is set)."""
         try:
-            from shared import db
+            from shared.data import client as db
+            from shared.data.indexes import ensure_indexes
             from shared.errors import ConfigurationError
-            from shared.indexes import ensure_indexes
         except ModuleNotFoundError:
             return  # a template whose functions do not use the layer
         if db is self._installed_in:

@@ -1,6 +1,6 @@
 """The errors the API raises on purpose, each carrying the HTTP status it becomes.
 
-They turn into ``{"detail": ...}`` responses in exactly one place: ``shared.api``.
+They turn into ``{"detail": ...}`` responses in exactly one place: ``shared.http.errors``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every test starts from a clean, offline environment and fresh per-container caches.
 
 Where a test sets no MONGODB_URI, its database is a fresh in-memory one (mongomock) that
-``reset_containers()`` installs through ``shared.db.use_client``.
+``reset_containers()`` installs through ``shared.data.client.use_client``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from local_api.harness import free_port as free_port  # one port finder for in-process and server tests
+from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
@@ -33,14 +34,15 @@ def reset_containers() -> None:
     """What a fresh Lambda container would start with: no settings, client or cached secrets.
 
     Where a test configures no MongoDB URI, its functions use a fresh in-memory store
-    (mongomock) with the indexes the deploy creates, installed through ``shared.db``'s client hook.
+    (mongomock) with the indexes the deploy creates, installed through ``shared.data.client``'s hook.
     """
     import mongomock
     from aws_lambda_powertools.metrics.provider import cold_start
     from aws_lambda_powertools.utilities import parameters
 
-    from shared import config, db
-    from shared.indexes import ensure_indexes
+    from shared import config
+    from shared.data import client as db
+    from shared.data.indexes import ensure_indexes
     from shared.metrics import metrics
 
     config.get_settings.cache_clear()
@@ -102,9 +104,9 @@ def api_event(
     if user_id is None:
         event["requestContext"].pop("authorizer", None)
     elif user_id is not _UNSET:
-        event["requestContext"]["authorizer"] = {"principalId": user_id, "user_id": user_id}
+        event["requestContext"]["authorizer"] = {"principalId": user_id, CONTEXT_USER_ID: user_id}
     if sid is not None:
-        event["requestContext"]["authorizer"]["sid"] = sid
+        event["requestContext"]["authorizer"][CONTEXT_SESSION_ID] = sid
     event["requestContext"]["requestId"] = str(uuid.uuid4())
     return event
 
@@ -197,7 +199,7 @@ _FIXTURE_USER_HASH = (
 
 def ensure_user(user_id: str) -> None:
     """A stored active user with this id (fixtures name a user the tests did not register)."""
-    from shared.db import get_database
+    from shared.data.client import get_database
     from shared.ids import utcnow
 
     get_database().users.update_one(
@@ -217,7 +219,7 @@ def ensure_user(user_id: str) -> None:
 
 def fixture_user(event: dict[str, Any]) -> str:
     """The id of the user a protected route's fixture names in its authorizer context, now stored."""
-    user_id: str = event["requestContext"]["authorizer"]["user_id"]
+    user_id: str = event["requestContext"]["authorizer"][CONTEXT_USER_ID]
     ensure_user(user_id)
     return user_id
 

@@ -21,13 +21,14 @@ from tests.support import FUNCTIONS_DIR, ROOT, TEST_JWT_SECRET
 FUNCTIONS = sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/app.py"))
 
 # Which of the two costly security packages each function needs at init: bcrypt to hash or check a
-# password, PyJWT to sign tokens (and, through shared.sessions and shared.tokens, to end sessions).
+# password, PyJWT to sign or check access tokens (shared.accounts.access_tokens). Ending sessions (log
+# out, delete the account) and spending a refresh token need neither.
 SECURITY_IMPORTS: dict[str, set[str]] = {
     "authorizer": {"jwt"},
     "change_password": {"bcrypt", "jwt"},
     "create_prompt": set(),
     "create_status_check": set(),
-    "delete_me": {"bcrypt", "jwt"},
+    "delete_me": {"bcrypt"},
     "delete_prompt": set(),
     "get_prompt": set(),
     "health": set(),
@@ -35,9 +36,9 @@ SECURITY_IMPORTS: dict[str, set[str]] = {
     "list_prompts": set(),
     "list_status_checks": set(),
     "login": {"bcrypt", "jwt"},
-    "logout": {"jwt"},
+    "logout": set(),
     "me": set(),
-    "refresh_token": {"bcrypt", "jwt"},
+    "refresh_token": {"jwt"},
     "register": {"bcrypt"},
     "update_me": set(),
     "update_prompt": set(),
@@ -99,13 +100,13 @@ def test_authorizer_imports_no_resolver_request_models_or_password_code() -> Non
     """Its cold start is on the path of every uncached protected call: keep its import set lean."""
     loaded = loaded_at_init("authorizer")
 
-    assert "shared.sessions" in loaded
-    forbidden = {"pydantic", "bcrypt", "shared.models", "shared.security", "shared.api", "shared.auth"}
-    forbidden |= {"shared.repositories", "shared.accounts", "shared.prompts"}
+    assert {"shared.accounts.authorize", "shared.accounts.sessions"} <= loaded
+    forbidden = {"pydantic", "bcrypt", "shared.models", "shared.accounts.models", "shared.accounts.passwords"}
+    forbidden |= {"shared.http.resolver", "shared.accounts.login", "shared.accounts.users", "shared.prompts.prompts"}
     forbidden |= {"aws_lambda_powertools.event_handler.api_gateway", "aws_lambda_powertools.utilities.data_classes"}
     assert forbidden.isdisjoint(loaded)
 
 
 @pytest.mark.parametrize("function", ["create_prompt", "update_me", "logout"])
 def test_account_writes_that_take_no_password_import_no_password_code(function: str) -> None:
-    assert {"shared.auth", "shared.accounts", "shared.security"}.isdisjoint(loaded_at_init(function))
+    assert {"shared.accounts.passwords", "shared.accounts.reauthenticate"}.isdisjoint(loaded_at_init(function))

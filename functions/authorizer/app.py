@@ -14,11 +14,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.accounts.access_tokens import bearer_token
+from shared.accounts.authorize import caller_from_token
 from shared.config import get_settings
 from shared.errors import Unauthorized
+from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID
 from shared.metrics import Metric, count, metrics
-from shared.sessions import caller_from_token
-from shared.tokens import bearer_token
 
 logger = Logger()
 get_settings()  # a missing secret fails the container at start, naming the variable
@@ -52,10 +53,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return allow_whole_stage(
         event["methodArn"],
         principal_id=caller.user_id,
-        context={
-            "user_id": caller.user_id,
-            "email": caller.email,
-            "username": caller.username,
-            "sid": caller.session_id,
-        },
+        context={CONTEXT_USER_ID: caller.user_id, CONTEXT_SESSION_ID: caller.session_id},
     )

@@ -3,9 +3,12 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.accounts import change_password
-from shared.api import CallerId, create_app, error_responses, no_store, observed
-from shared.models import PasswordChange, Token
+from shared.accounts.change_password import change_password
+from shared.accounts.models import PasswordChange, Token
+from shared.http.caller import CallerId
+from shared.http.handler import no_store, observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth", bearer=True)

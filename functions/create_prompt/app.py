@@ -7,10 +7,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app, error_responses, observed
 from shared.errors import InvalidInput
-from shared.models import PromptCreate, PromptPublic
-from shared.prompts import create_owned_prompt
+from shared.http.caller import CallerId
+from shared.http.handler import observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
+from shared.prompts.create_prompt import create_owned_prompt
+from shared.prompts.models import PromptCreate, PromptPublic
 
 logger = Logger()
 app = create_app("prompts", bearer=True)
@@ -35,7 +38,7 @@ def create_prompt(prompt: PromptCreate, user_id: CallerId, idempotency_key: Idem
         return create_owned_prompt(user_id, prompt)
     if not re.fullmatch(KEY_PATTERN, idempotency_key):
         raise InvalidInput("Must be 1 to 255 printable ASCII characters", loc=("header", "Idempotency-Key"))
-    from shared.idempotency import run_once  # imported only by requests with a key (cold start)
+    from shared.http.idempotency import run_once  # imported only by requests with a key (cold start)
 
     return run_once(
         lambda: create_owned_prompt(user_id, prompt),

@@ -3,9 +3,10 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, observed
-from shared.models import StatusCheckCreate, StatusCheckPublic
-from shared.repositories import StatusCheckRepository
+from shared.http.handler import observed
+from shared.http.resolver import create_app
+from shared.status.models import StatusCheckCreate, StatusCheckPublic
+from shared.status.status_checks import StatusCheckRepository
 
 logger = Logger()
 app = create_app("status")

@@ -4,9 +4,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.accounts import delete_account
-from shared.api import CallerId, create_app, error_responses, observed
-from shared.models import AccountDeletion
+from shared.accounts.delete_account import delete_account
+from shared.accounts.models import AccountDeletion
+from shared.http.caller import CallerId
+from shared.http.handler import observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth", bearer=True)

@@ -5,9 +5,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import __version__
-from shared.api import create_app, observed
-from shared.db import is_available
-from shared.models import Health
+from shared.data.client import is_available
+from shared.http.handler import observed
+from shared.http.resolver import create_app
+from shared.status.models import Health
 
 logger = Logger()
 app = create_app("health")

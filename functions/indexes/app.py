@@ -3,7 +3,7 @@
 CloudFormation calls it when the stack creates the resource and whenever an update changes the
 resource's properties (the shared layer's version is one of them, so new index definitions are
 applied by the deploy that ships them), and when the resource is deleted. Create and Update run
-``shared.indexes.ensure_indexes`` on the stack's database; Delete drops nothing (the data and its
+``shared.data.indexes.ensure_indexes`` on the stack's database; Delete drops nothing (the data and its
 indexes outlive the stack).
 
 CloudFormation always gets an answer, the JSON result PUT to the event's pre-signed ResponseURL:
@@ -24,9 +24,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pymongo.errors import OperationFailure
 
-from shared.db import get_database, translate_errors
+from shared.data.client import get_database, translate_errors
+from shared.data.indexes import ensure_indexes
 from shared.errors import ConfigurationError, ServiceUnavailable
-from shared.indexes import ensure_indexes
 
 logger = Logger()
 

@@ -3,9 +3,12 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import DEFAULT_PAGE_SIZE, CallerId, Cursor, Limit, create_app, observed
-from shared.models import Page, PromptPublic
-from shared.repositories import PromptRepository
+from shared.http.caller import CallerId
+from shared.http.handler import observed
+from shared.http.resolver import create_app
+from shared.models import DEFAULT_PAGE_SIZE, Cursor, Limit, Page
+from shared.prompts.models import PromptPublic
+from shared.prompts.prompts import PromptRepository
 
 logger = Logger()
 app = create_app("prompts", bearer=True)

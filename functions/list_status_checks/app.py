@@ -3,9 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import DEFAULT_PAGE_SIZE, Cursor, Limit, create_app, observed
-from shared.models import Page, StatusCheckPublic
-from shared.repositories import StatusCheckRepository
+from shared.http.handler import observed
+from shared.http.resolver import create_app
+from shared.models import DEFAULT_PAGE_SIZE, Cursor, Limit, Page
+from shared.status.models import StatusCheckPublic
+from shared.status.status_checks import StatusCheckRepository
 
 logger = Logger()
 app = create_app("status")

@@ -3,9 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses, no_store, observed
-from shared.auth import issue_token
-from shared.models import Token, UserLogin
+from shared.accounts.login import log_in
+from shared.accounts.models import Token, UserLogin
+from shared.http.handler import no_store, observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth")
@@ -19,7 +21,7 @@ def login(credentials: UserLogin) -> Token:
     email and a wrong password get the same 401; an inactive account gets 403. After too many
     failed logins for one email, every login for it is a 429 until the window passes.
     """
-    return issue_token(credentials)
+    return log_in(credentials)
 
 
 @observed(logger)

@@ -4,8 +4,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, CallerSession, create_app, observed
-from shared.sessions import end_session
+from shared.accounts.logout import log_out
+from shared.http.caller import CallerId, CallerSession
+from shared.http.handler import observed
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth", bearer=True)
@@ -17,7 +19,7 @@ def logout(user_id: CallerId, session_id: CallerSession) -> Response[None]:
 
     Ends the session of the bearer token: its refresh token and its access tokens stop working.
     """
-    end_session(user_id, session_id)
+    log_out(user_id, session_id)
     return Response(status_code=204)
 
 

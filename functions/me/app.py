@@ -3,9 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, create_app, observed, signed_in
-from shared.models import UserPublic
-from shared.repositories import UserRepository
+from shared.accounts.models import UserPublic
+from shared.accounts.users import UserRepository
+from shared.http.caller import CallerId, signed_in
+from shared.http.handler import observed
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth", bearer=True)

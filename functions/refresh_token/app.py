@@ -3,9 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses, no_store, observed
-from shared.auth import refresh_token_pair
-from shared.models import Token, TokenRefresh
+from shared.accounts.models import Token, TokenRefresh
+from shared.accounts.refresh import refresh_session
+from shared.http.handler import no_store, observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth")
@@ -18,7 +20,7 @@ def refresh_token(data: TokenRefresh) -> Token:
     Returns a new access token and a new refresh token; the one sent is spent. Sending a spent
     refresh token again ends its session. Unknown, expired, spent and ended tokens get the same 401.
     """
-    return refresh_token_pair(data)
+    return refresh_session(data)
 
 
 @observed(logger)

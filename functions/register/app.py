@@ -3,9 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import create_app, error_responses, observed
-from shared.models import UserCreate, UserPublic
-from shared.registration import register_user
+from shared.accounts.models import UserCreate, UserPublic
+from shared.accounts.register import register_user
+from shared.http.handler import observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
 
 logger = Logger()
 app = create_app("auth")

@@ -3,9 +3,12 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.api import CallerId, PromptId, create_app, error_responses, observed
-from shared.models import PromptPublic, PromptUpdate
-from shared.repositories import PromptRepository
+from shared.http.caller import CallerId
+from shared.http.handler import observed
+from shared.http.openapi import error_responses
+from shared.http.resolver import create_app
+from shared.prompts.models import PromptId, PromptPublic, PromptUpdate
+from shared.prompts.prompts import PromptRepository
 
 logger = Logger()
 app = create_app("prompts", bearer=True)

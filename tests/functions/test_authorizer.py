@@ -8,9 +8,10 @@ from typing import Any
 import jwt
 import pytest
 
-from shared import sessions
-from shared.db import get_database
-from shared.tokens import create_access_token, key_id
+from shared.accounts import sessions
+from shared.accounts.access_tokens import create_access_token, key_id
+from shared.data.client import get_database
+from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID
 from tests.support import TEST_JWT_SECRET, authorize, load_event, load_function, login, login_pair, register
 
 
@@ -51,12 +52,7 @@ def test_authorizer_allows_the_whole_api_with_user_in_context() -> None:
     policy = authorize(token)
 
     assert policy["principalId"] == user["id"]
-    assert policy["context"] == {
-        "user_id": user["id"],
-        "email": user["email"],
-        "username": user["username"],
-        "sid": _session_of(token),
-    }
+    assert policy["context"] == {CONTEXT_USER_ID: user["id"], CONTEXT_SESSION_ID: _session_of(token)}
     (statement,) = policy["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "execute-api:Invoke"
@@ -253,7 +249,7 @@ def test_authorizer_policy_is_the_one_powertools_writes(method_arn: str) -> None
         APIGatewayAuthorizerResponse,
     )
 
-    context = {"user_id": "u1", "email": "ada@example.com", "username": "ada", "sid": "s1"}
+    context = {CONTEXT_USER_ID: "u1", CONTEXT_SESSION_ID: "s1"}
     expected = APIGatewayAuthorizerResponse.from_route_arn(method_arn, principal_id="u1", context=context)
     expected.allow_all_routes()
 

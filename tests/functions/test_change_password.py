@@ -4,7 +4,7 @@ import bcrypt
 import jwt
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import PASSWORD, authorize, context_of, fixture_user, invoke, load_event, login_pair, register
 
 NEW_PASSWORD = "battery staple horse"

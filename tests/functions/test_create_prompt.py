@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from shared.db import get_database
-from shared.idempotency import IN_PROGRESS, KEY_REUSED
-from shared.models import MAX_CONTENT_CHARS
+from shared.data.client import get_database
+from shared.http.idempotency import IN_PROGRESS, KEY_REUSED
+from shared.prompts.models import MAX_CONTENT_CHARS
 from tests.support import (
     PASSWORD,
     HttpResult,

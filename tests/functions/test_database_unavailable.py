@@ -44,7 +44,7 @@ def test_route_with_database_unreachable_returns_503_within_seconds(route: str, 
 
 @pytest.mark.usefixtures("unreachable_mongodb")
 def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthorized() -> None:
-    from shared.tokens import create_access_token
+    from shared.accounts.access_tokens import create_access_token
     from tests.support import TEST_JWT_SECRET
 
     token = create_access_token(

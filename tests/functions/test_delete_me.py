@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import (
     PASSWORD,
     authorize,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import create_prompt, invoke, load_event, register
 
 

@@ -19,9 +19,9 @@ import mongomock
 import pytest
 from pymongo.errors import OperationFailure
 
-from shared import db
 from shared.config import DEFAULT_DB_NAME
-from shared.indexes import INDEXES
+from shared.data import client as db
+from shared.data.indexes import INDEXES
 from tests.support import FakeContext, load_event, load_function
 
 PHYSICAL_ID = "prompt-api-dev-MongoIndexes"  # from the fixture's StackId and LogicalResourceId

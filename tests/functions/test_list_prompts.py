@@ -55,7 +55,7 @@ def test_list_prompts_pagination_walks_every_item_exactly_once(count: int, limit
 
 
 def test_list_prompts_pagination_breaks_ties_on_equal_timestamps() -> None:
-    from shared.db import get_database
+    from shared.data.client import get_database
 
     user = register()
     created = [create_prompt(user["id"], f"prompt {i}")["id"] for i in range(5)]

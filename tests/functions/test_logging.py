@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import PASSWORD, api_event, authorize, invoke, login, login_pair, register
 
 
@@ -35,12 +35,12 @@ def test_no_password_hash_or_token_in_any_log_line(capsys: pytest.CaptureFixture
 def test_unexpected_error_is_logged_with_traceback_but_client_gets_plain_500(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared import repositories
+    from shared.status import status_checks
 
     def explode(self: object, *args: object, **kwargs: object) -> None:
         raise RuntimeError("boom at /var/task/secret/path.py")
 
-    monkeypatch.setattr(repositories.StatusCheckRepository, "create", explode)
+    monkeypatch.setattr(status_checks.StatusCheckRepository, "create", explode)
 
     result = invoke("create_status_check")
 
@@ -79,7 +79,7 @@ def test_passwords_never_reach_powertools_debug_logs(
 
 
 def test_request_models_keep_passwords_and_tokens_out_of_their_repr() -> None:
-    from shared.models import AccountDeletion, PasswordChange, Token, TokenRefresh, UserCreate, UserLogin
+    from shared.accounts.models import AccountDeletion, PasswordChange, Token, TokenRefresh, UserCreate, UserLogin
 
     models = [
         UserCreate(email="ada@example.com", username="ada", password="secret password 1"),

@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from shared import config
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import PASSWORD, TEST_JWT_SECRET, invoke, load_event, register
 
 

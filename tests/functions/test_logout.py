@@ -3,7 +3,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import authorize, context_of, invoke, load_event, login_pair, register
 
 

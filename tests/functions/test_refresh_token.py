@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import HttpResult, authorize, invoke, load_event, login_pair, register
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import PASSWORD, api_event, invoke, load_event
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import api_event, invoke, register
 
 # route -> (collection it writes, a body it accepts)

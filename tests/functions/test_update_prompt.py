@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from shared.db import get_database
+from shared.data.client import get_database
 from tests.support import create_prompt, invoke, load_event, register
 
 

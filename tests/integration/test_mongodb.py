@@ -25,7 +25,7 @@ import pytest
 import requests
 from pymongo.database import Database
 
-from shared.indexes import INDEXES, ensure_indexes
+from shared.data.indexes import INDEXES, ensure_indexes
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
 from tests.support import PASSWORD, create_prompt, invoke

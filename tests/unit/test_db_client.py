@@ -1,4 +1,4 @@
-"""shared.db's client hook: a configured URI, an installed client, or a clear 503."""
+"""shared.data.client's hook: a configured URI, an installed client, or a clear 503."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import mongomock
 import pytest
 from pymongo import MongoClient
 
-from shared import db
+from shared.data import client as db
 from shared.errors import ServiceUnavailable
 from tests.support import PASSWORD, free_port, invoke
 
@@ -69,7 +69,7 @@ def test_reset_forgets_the_installed_client() -> None:
 
 
 def test_first_requests_of_a_new_container_run_no_index_command() -> None:
-    """Index round trips per new container: 0. The deploy creates the indexes (shared.indexes)."""
+    """Index round trips per new container: 0. The deploy creates the indexes (shared.data.indexes)."""
     index_commands: list[str] = []
 
     def refuse(self: mongomock.Collection, *args: object, **kwargs: object) -> None:

@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from pydantic import BaseModel
 from pymongo.errors import ServerSelectionTimeoutError
 
-from shared.db import get_database
+from shared.data.client import get_database
 from shared.errors import Conflict, InvalidInput, ServiceUnavailable
-from shared.idempotency import MongoPersistenceLayer, run_once
+from shared.http.idempotency import MongoPersistenceLayer, run_once
 from tests.support import FakeContext
 
 

@@ -1,4 +1,4 @@
-"""shared.indexes: the one list of indexes, and ``make indexes`` (``python -m shared.indexes``)."""
+"""shared.data.indexes: the one list of indexes, and ``make indexes`` (``python -m shared.data.indexes``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import mongomock
 import pymongo
 import pytest
 
-from shared.indexes import INDEXES, ensure_indexes, main
+from shared.data.indexes import INDEXES, ensure_indexes, main
 
 
 def test_ensure_indexes_twice_changes_nothing_the_second_time() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 import shared
 from local_api import project
-from shared import config, db
+from shared import config
+from shared.data import client as db
 from tests.support import ROOT
 
 LOCAL_API = ROOT / "local_api"

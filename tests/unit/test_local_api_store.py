@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from local_api.store import DataDirBusy, DataDirLock, EmbeddedStore
-from shared import db
+from shared.data import client as db
 
 
 def test_second_lock_on_one_data_dir_is_refused_with_what_to_do(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from shared.models import PromptPublic, PromptUpdate, UserCreate
+from shared.accounts.models import UserCreate
+from shared.prompts.models import PromptPublic, PromptUpdate
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.db import get_database
+from shared.accounts.models import UserPublic
+from shared.accounts.users import UserRepository
+from shared.data.client import get_database
+from shared.data.pages import decode_cursor, encode_cursor
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.models import PromptCreate, UserPublic
-from shared.repositories import PromptRepository, UserRepository, decode_cursor, encode_cursor, new_id
+from shared.ids import new_id
+from shared.prompts.models import PromptCreate
+from shared.prompts.prompts import PromptRepository
 
 
 def test_cursor_round_trips_to_the_millisecond() -> None:

@@ -9,15 +9,9 @@ import bcrypt
 import jwt
 import pytest
 
-from shared.security import hash_cost, hash_password, needs_rehash, verify_password
-from shared.tokens import (
-    ALGORITHM,
-    create_access_token,
-    decode_access_token,
-    hash_refresh_token,
-    key_id,
-    new_refresh_token,
-)
+from shared.accounts.access_tokens import ALGORITHM, create_access_token, decode_access_token, key_id
+from shared.accounts.passwords import hash_cost, hash_password, needs_rehash, verify_password
+from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
 
 SECRET = "unit-test-secret-0123456789-0123456789"
 

@@ -17,18 +17,24 @@ import mongomock
 import pytest
 
 from shared import config
-from shared import sessions as sessions_module
-from shared.accounts import change_password, deactivate, delete_account
-from shared.auth import issue_token, refresh_token_pair
-from shared.db import get_database
+from shared.accounts import sessions as sessions_module
+from shared.accounts.change_password import change_password
+from shared.accounts.deactivate import deactivate
+from shared.accounts.delete_account import delete_account
+from shared.accounts.login import log_in
+from shared.accounts.login_attempts import LoginAttemptRepository
+from shared.accounts.models import AccountDeletion, PasswordChange, Token, TokenRefresh, UserCreate, UserLogin
+from shared.accounts.passwords import hash_password
+from shared.accounts.refresh import refresh_session
+from shared.accounts.refresh_tokens import hash_refresh_token
+from shared.accounts.register import register_user
+from shared.accounts.sessions import SessionRepository, session_is_valid
+from shared.accounts.users import UserRepository
+from shared.data.client import get_database
 from shared.errors import BadRequest, TooManyRequests, Unauthorized
-from shared.models import AccountDeletion, PasswordChange, PromptCreate, Token, TokenRefresh, UserCreate, UserLogin
-from shared.prompts import create_owned_prompt
-from shared.registration import register_user
-from shared.repositories import LoginAttemptRepository, PromptRepository, UserRepository
-from shared.security import hash_password
-from shared.sessions import SessionRepository, session_is_valid
-from shared.tokens import hash_refresh_token
+from shared.prompts.create_prompt import create_owned_prompt
+from shared.prompts.models import PromptCreate
+from shared.prompts.prompts import PromptRepository
 from tests.support import PASSWORD
 
 _OPERATIONS = (
@@ -79,7 +85,7 @@ def _user(email: str = "ada@example.com") -> str:
 
 
 def _login(email: str = "ada@example.com", password: str = PASSWORD) -> Token:
-    return issue_token(UserLogin(email=email, password=password))
+    return log_in(UserLogin(email=email, password=password))
 
 
 @pytest.fixture
@@ -93,7 +99,7 @@ def test_concurrent_refreshes_of_one_token_exactly_one_wins() -> None:
     _user()
     pair = _login()
 
-    outcomes = _together(8, lambda: refresh_token_pair(TokenRefresh(refresh_token=pair.refresh_token)))
+    outcomes = _together(8, lambda: refresh_session(TokenRefresh(refresh_token=pair.refresh_token)))
 
     winners = [o for o in outcomes if isinstance(o, Token)]
     assert len(winners) == 1
@@ -103,7 +109,7 @@ def test_concurrent_refreshes_of_one_token_exactly_one_wins() -> None:
     assert session["end_reason"] == "reuse"
     assert session["spent_hashes"] == [session["spent_hashes"][0]]
     with pytest.raises(Unauthorized):
-        refresh_token_pair(TokenRefresh(refresh_token=winners[0].refresh_token))
+        refresh_session(TokenRefresh(refresh_token=winners[0].refresh_token))
 
 
 @pytest.mark.usefixtures("store", "serialized_store")
@@ -266,7 +272,7 @@ def test_deactivation_ends_every_session_at_once() -> None:
 
     for pair in (first, second):
         with pytest.raises(Unauthorized):
-            refresh_token_pair(TokenRefresh(refresh_token=pair.refresh_token))
+            refresh_session(TokenRefresh(refresh_token=pair.refresh_token))
     assert {s["end_reason"] for s in get_database().sessions.find()} == {"deactivated"}
     assert deactivate("no-such-user") is False
 
@@ -307,7 +313,7 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
 
     monkeypatch.undo()
     with pytest.raises(Unauthorized):
-        refresh_token_pair(TokenRefresh(refresh_token=late.refresh_token))
+        refresh_session(TokenRefresh(refresh_token=late.refresh_token))
     (late_session,) = sessions_before_change
     assert get_database().sessions.find_one({"_id": late_session})["end_reason"] == "password_change"
 
@@ -337,14 +343,14 @@ def test_a_session_keeps_only_its_latest_spent_hashes(monkeypatch: pytest.Monkey
     _user()
     tokens = [_login().refresh_token]
     for _ in range(4):
-        tokens.append(refresh_token_pair(TokenRefresh(refresh_token=tokens[-1])).refresh_token)
+        tokens.append(refresh_session(TokenRefresh(refresh_token=tokens[-1])).refresh_token)
 
     session = get_database().sessions.find_one()
 
     assert session["spent_hashes"] == [hash_refresh_token(t) for t in tokens[1:4]]
     with pytest.raises(Unauthorized):  # too old to be recognised: refused, the session goes on
-        refresh_token_pair(TokenRefresh(refresh_token=tokens[0]))
+        refresh_session(TokenRefresh(refresh_token=tokens[0]))
     assert get_database().sessions.find_one()["ended_at"] is None
     with pytest.raises(Unauthorized):  # recent enough: reuse, the session ends
-        refresh_token_pair(TokenRefresh(refresh_token=tokens[1]))
+        refresh_session(TokenRefresh(refresh_token=tokens[1]))
     assert get_database().sessions.find_one()["end_reason"] == "reuse"

@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from shared import config
+from shared.accounts.access_tokens import create_access_token, decode_access_token, key_id
 from shared.config import JwtSecrets, parse_jwt_secrets
 from shared.errors import ConfigurationError
-from shared.tokens import create_access_token, decode_access_token, key_id
 from tests.support import TEST_JWT_SECRET, authorize, login, register
 
 KEY_A = "key-a-0123456789-0123456789-0123456789-abcdefgh"

@@ -1,4 +1,4 @@
-"""Password hashing (bcrypt). Tokens are in ``shared.tokens``."""
+"""Password hashing (bcrypt). Tokens are in ``shared.accounts.access_tokens`` and ``shared.accounts.refresh_tokens``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import cache
 
 import bcrypt
 
-from shared.models import BCRYPT_MAX_BYTES
+from shared.accounts.models import BCRYPT_MAX_BYTES
 
 _COST = re.compile(r"^\$2[abxy]?\$(\d{2})\$")
 

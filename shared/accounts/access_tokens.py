@@ -1,16 +1,16 @@
-"""Access tokens (JWT, HS256 only) and opaque refresh tokens.
+"""Access tokens: JWT, HS256 only. Refresh tokens are ``shared.accounts.refresh_tokens``.
 
 Every access token names the key that signed it in its ``kid`` header, so during a rotation of
 the signing secret the tokens of the previous key keep working (see ``shared.config.JwtSecrets``).
 
 Kept apart from the password code (bcrypt) and the request models, so the authorizer, which
-only checks tokens and sessions, imports neither.
+only checks tokens and sessions, imports neither; and apart from the sessions' queries, so that
+a function that only ends sessions (log out) imports no PyJWT.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -22,7 +22,6 @@ from shared.errors import Unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", "sid", "jti"]
-REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness
 _KID_CONTEXT = b"prompt-api jwt kid\x00"
 
 
@@ -80,19 +79,6 @@ def decode_access_token(token: str, *, secrets: Sequence[str], issuer: str, audi
         options={"require": REQUIRED_CLAIMS},
     )
     return claims
-
-
-def new_refresh_token() -> str:
-    """An opaque, random refresh token (256 bits, URL-safe); only its hash is ever stored."""
-    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
-
-
-def hash_refresh_token(token: str) -> str:
-    """The SHA-256 hex digest under which a refresh token is stored and looked up.
-
-    A plain hash is enough: the token is 256 random bits, so it cannot be guessed from its hash.
-    """
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -126,7 +126,7 @@ def reset() -> None:
 
 
 def get_database() -> Database[Document]:
-    """The application's database. No I/O: its indexes exist already (``shared.indexes``)."""
+    """The application's database. No I/O: its indexes exist already (``shared.data.indexes``)."""
     global _database
     if _database is None:
         _database = get_client()[get_settings().mongodb_db_name]

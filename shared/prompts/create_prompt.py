@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from shared.accounts.users import UserRepository
 from shared.errors import NotFound, Unauthorized
 from shared.metrics import Metric, count
-from shared.models import PromptCreate, PromptPublic
-from shared.repositories import PromptRepository, UserRepository
+from shared.prompts.models import PromptCreate, PromptPublic
+from shared.prompts.prompts import PromptRepository
 
 
 def create_owned_prompt(user_id: str, data: PromptCreate) -> PromptPublic:

@@ -1,48 +1,24 @@
-"""The authentication flows: log in (throttled), refresh. Registering is ``shared.registration``, logging
-out ``shared.sessions``."""
+"""Log in: email and password for the token pair of a new session, throttled per email."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from aws_lambda_powertools import Logger
-
-from shared.config import get_settings, jwt_secret
+from shared.accounts.login_attempts import LoginAttemptRepository, seconds_until
+from shared.accounts.models import Token, UserLogin
+from shared.accounts.passwords import hash_password, needs_rehash, verify_password
+from shared.accounts.sessions import SessionRepository
+from shared.accounts.token_pair import token_pair
+from shared.accounts.users import UserRepository
+from shared.config import get_settings
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
 from shared.metrics import Metric, count
-from shared.models import Token, TokenRefresh, UserLogin
-from shared.repositories import LoginAttemptRepository, UserRepository, seconds_until
-from shared.security import hash_password, needs_rehash, verify_password
-from shared.sessions import NewSession, SessionRepository, session_is_valid
-from shared.tokens import create_access_token
-
-logger = Logger(child=True)
 
 INVALID_CREDENTIALS = "Incorrect email or password"
-INVALID_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 - a message, not a secret
 TOO_MANY_LOGINS = "Too many failed logins; try again later"
 
 
-def token_pair(session: NewSession) -> Token:
-    """The access token and refresh token of a session just started or rotated."""
-    settings = get_settings()
-    access_token = create_access_token(
-        subject=session.user_id,
-        session_id=session.session_id,
-        secret=jwt_secret(),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        expires_minutes=settings.jwt_expire_minutes,
-    )
-    return Token(
-        access_token=access_token,
-        expires_in=settings.jwt_expire_minutes * 60,
-        refresh_token=session.refresh_token,
-        refresh_expires_in=settings.refresh_expire_days * 24 * 60 * 60,
-    )
-
-
-def issue_token(data: UserLogin) -> Token:
+def log_in(data: UserLogin) -> Token:
     """A token pair of a new session for valid credentials.
 
     Each attempt is counted before the password is checked (one atomic increment), so concurrent
@@ -92,25 +68,3 @@ def _still_valid(users: UserRepository, user_id: str, checked_hash: str, passwor
     if current is None or not current.is_active:
         return False
     return verify_password(password, current.hashed_password, rounds=get_settings().bcrypt_rounds)
-
-
-def refresh_token_pair(data: TokenRefresh) -> Token:
-    """Spend a refresh token for a new pair of the same session (rotation, RFC 9700 4.14.2).
-
-    A refresh token that its session already spent ends that session: someone else has had it.
-    That includes the loser of two concurrent refreshes with one token, which is the strict
-    reading of the RFC. Unknown, expired, spent and ended tokens all get the same 401.
-    """
-    sessions = SessionRepository()
-    rotated = sessions.rotate(data.refresh_token)
-    if rotated is None:
-        if sessions.end_if_spent(data.refresh_token):
-            count(Metric.REFRESH_REUSE_DETECTED)
-            logger.warning("A spent refresh token was presented again; its session ended")
-        raise Unauthorized(INVALID_REFRESH_TOKEN)
-    new_session, session = rotated
-    if not session_is_valid(session, sessions.owner(new_session.user_id)):
-        sessions.end(new_session.session_id, reason="revoked")
-        raise Unauthorized(INVALID_REFRESH_TOKEN)
-    count(Metric.TOKEN_REFRESHED)
-    return token_pair(new_session)

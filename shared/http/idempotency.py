@@ -31,12 +31,13 @@ from pydantic import BaseModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from shared.db import Document, get_database, translate_errors
+from shared.data.client import Document, get_database, translate_errors
 from shared.errors import Conflict, InvalidInput, ServiceUnavailable
+from shared.http.contract import IDEMPOTENCY_KEY_HEADER
 
 COLLECTION = "idempotency"
 EXPIRES_AFTER_SECONDS = 24 * 60 * 60
-HEADER = "Idempotency-Key"
+HEADER = IDEMPOTENCY_KEY_HEADER
 KEY_REUSED = f"This {HEADER} was used with another body in the last 24 hours; use a new key for a new request"
 IN_PROGRESS = f"A request with this {HEADER} is still being processed; retry later"
 

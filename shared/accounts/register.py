@@ -1,13 +1,13 @@
-"""Registering: a bcrypt hash and a new user. No tokens (logging in is ``shared.auth``), so the register
+"""Registering: a bcrypt hash and a new user. No tokens (logging in is ``shared.accounts.login``), so the register
 function's init loads no PyJWT."""
 
 from __future__ import annotations
 
+from shared.accounts.models import UserCreate, UserPublic
+from shared.accounts.passwords import hash_password
+from shared.accounts.users import UserRepository
 from shared.config import get_settings
 from shared.metrics import Metric, count
-from shared.models import UserCreate, UserPublic
-from shared.repositories import UserRepository
-from shared.security import hash_password
 
 
 def register_user(data: UserCreate) -> UserPublic:

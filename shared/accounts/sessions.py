@@ -1,11 +1,11 @@
-"""Sessions: what a login starts, a refresh rotates and a logout (or worse) ends.
+"""The ``sessions`` collection: what a login starts, a refresh rotates and a logout (or worse) ends.
 
 A session document holds the hash of its current refresh token (``refresh_hash``), the hashes of
 the ones it spent (``spent_hashes``, for reuse detection), its absolute refresh expiry
 (``expires_at``, TTL-indexed) and, once it ends, ``ended_at`` and ``end_reason``. A user's
 ``sessions_valid_after`` ends every session created before it in one write.
 
-This module is what the authorizer imports: pymongo and PyJWT, no request models, no bcrypt.
+The authorizer reads sessions through this module: pymongo only, no PyJWT, no request models, no bcrypt.
 """
 
 from __future__ import annotations
@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 from pymongo import ReturnDocument
 
-from shared.config import get_settings, jwt_secrets
-from shared.db import Document, get_database, translated
-from shared.errors import Unauthorized
+from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
+from shared.config import get_settings
+from shared.data.client import Document, get_database, translated
 from shared.ids import new_id, utcnow
-from shared.tokens import decode_access_token, hash_refresh_token, new_refresh_token
 
-_CALLER_FIELDS = ("_id", "email", "username", "is_active", "sessions_valid_after")
+_CALLER_FIELDS = ("_id", "is_active", "sessions_valid_after")
 SPENT_HASHES_KEPT = 1000
 """How many spent refresh-token hashes a session keeps for reuse detection (its latest ones). A
 refresh extends the session, so without a bound a session in daily use would grow forever; a token
@@ -38,16 +36,6 @@ class NewSession:
     user_id: str
     refresh_token: str
     expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who a valid access token of a live session belongs to (the authorizer's context)."""
-
-    user_id: str
-    email: str
-    username: str
-    session_id: str
 
 
 def session_is_valid(session: Document, user: Document | None) -> bool:
@@ -158,30 +146,3 @@ class SessionRepository:
         session = found[0]
         users = session.pop("user", [])
         return session, (users[0] if users else None)
-
-
-def caller_from_token(token: str) -> Caller:
-    """The caller of a valid access token whose session is live and whose user is active.
-
-    One database round trip (the session with its user); Unauthorized for anything else.
-    """
-    settings = get_settings()
-    try:
-        claims = decode_access_token(
-            token, secrets=jwt_secrets().verifying, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
-    except jwt.InvalidTokenError as e:
-        raise Unauthorized() from e
-    user_id, session_id = str(claims["sub"]), str(claims["sid"])
-    found = SessionRepository().live_with_user(session_id)
-    if found is None:
-        raise Unauthorized()
-    session, user = found
-    if user is None or user["_id"] != user_id or not session_is_valid(session, user):
-        raise Unauthorized()
-    return Caller(user_id=user_id, email=str(user["email"]), username=str(user["username"]), session_id=session_id)
-
-
-def end_session(user_id: str, session_id: str) -> None:
-    """Log out: end the caller's session (nothing happens when it has already ended)."""
-    SessionRepository().end(session_id, reason="logout", user_id=user_id)

@@ -6,7 +6,7 @@ application's database user needs no index rights. Instead:
 - in AWS, the stack's ``Custom::MongoIndexes`` resource (``functions/indexes``) runs
   ``ensure_indexes`` on every create and update of the stack;
 - on any other MongoDB (a developer's Atlas cluster, CI), ``make indexes`` runs
-  ``python -m shared.indexes`` against MONGODB_URI;
+  ``python -m shared.data.indexes`` against MONGODB_URI;
 - the embedded stores (the local API's, the tests') create them when they start.
 """
 

@@ -1,0 +1,90 @@
+"""The REST resolver every HTTP function builds: validation, CORS, the error mapping and the
+OpenAPI details its routes share."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.config import get_settings
+from shared.http.bodies import lowercase_media_type, parse_json_body
+from shared.http.contract import ALLOWED_REQUEST_HEADERS, EXPOSED_RESPONSE_HEADERS
+from shared.http.errors import register_error_handlers
+from shared.http.openapi import BEARER_AUTH, error_responses
+
+AnyCallableT = TypeVar("AnyCallableT", bound=Callable[..., Any])
+
+_ROUTE = inspect.signature(APIGatewayRestResolver.route)
+
+
+class DocumentedResolver(APIGatewayRestResolver):
+    """The REST resolver of a function, documenting what its routes share so each states only its own:
+    the summary and description from the route's docstring, the function's tag, the bearer scheme and
+    401 behind the authorizer, the 503 of an unreachable database, and the success response of
+    ``status_code`` (its schema from the return type)."""
+
+    def __init__(self, *, tag: str, bearer: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tag = tag
+        self.bearer = bearer
+
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[AnyCallableT], AnyCallableT]:
+        # app.get/post/... call route() with positional arguments: bind them to their names.
+        options = _ROUTE.bind(self, *args, **kwargs).arguments
+        del options["self"]
+
+        def register(func: AnyCallableT) -> AnyCallableT:
+            first, _, rest = (inspect.getdoc(func) or "").partition("\n")
+            options["summary"] = options.get("summary") or first.strip() or None
+            options["description"] = options.get("description") or rest.strip() or None
+            options["tags"] = options.get("tags") or [self.tag]
+            if self.bearer:
+                options["security"] = options.get("security") or BEARER_AUTH
+            errors = {**error_responses(*self._shared_errors()), **(options.get("responses") or {})}
+            success = {int(options.get("status_code", HTTPStatus.OK)): {"description": "Successful Response"}}
+            options["responses"] = {**success, **dict(sorted(errors.items()))}
+            return super(DocumentedResolver, self).route(**options)(func)
+
+        return register
+
+    def _shared_errors(self) -> tuple[int, ...]:
+        return (
+            (HTTPStatus.UNAUTHORIZED, HTTPStatus.SERVICE_UNAVAILABLE)
+            if self.bearer
+            else (HTTPStatus.SERVICE_UNAVAILABLE,)
+        )
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Media types are case-insensitive (RFC 9110): ``Application/JSON`` is JSON too."""
+        return super().resolve(lowercase_media_type(event), context)
+
+
+def create_app(tag: str, *, bearer: bool = False) -> DocumentedResolver:
+    """A REST API resolver with validation, the configured CORS origins and the error mapping, for
+    routes documented under ``tag`` and, with ``bearer``, behind the JWT authorizer.
+
+    Reading the settings here makes a missing secret an error at start, naming the variable.
+    """
+    origins = get_settings().cors_allow_origins
+    cors = CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=list(ALLOWED_REQUEST_HEADERS),
+        expose_headers=list(EXPOSED_RESPONSE_HEADERS),
+        max_age=600,
+    )
+    app = DocumentedResolver(
+        tag=tag,
+        bearer=bearer,
+        cors=cors,
+        enable_validation=True,
+        response_validation_error_http_code=500,
+        json_body_deserializer=parse_json_body,
+    )
+    register_error_handlers(app)
+    return app

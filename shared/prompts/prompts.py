@@ -1,0 +1,66 @@
+"""The ``prompts`` collection. Every query is scoped to one owner: another user's prompt is simply not
+found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from shared.data.client import get_database, translated
+from shared.data.pages import paginate, to_model
+from shared.errors import NotFound
+from shared.ids import new_id, utcnow
+from shared.models import Page
+from shared.prompts.models import PromptCreate, PromptPublic
+
+
+class PromptRepository:
+    def __init__(self) -> None:
+        self.collection = get_database().prompts
+
+    @translated
+    def create(self, user_id: str, data: PromptCreate) -> PromptPublic:
+        now = utcnow()
+        doc = {"_id": new_id(), "user_id": user_id, **data.model_dump(), "created_at": now, "updated_at": now}
+        self.collection.insert_one(doc)
+        return to_model(PromptPublic, doc)
+
+    @translated
+    def list(self, user_id: str, *, limit: int, cursor: str | None) -> Page[PromptPublic]:
+        return paginate(
+            self.collection,
+            {"user_id": user_id},
+            time_field="created_at",
+            limit=limit,
+            cursor=cursor,
+            model=PromptPublic,
+        )
+
+    @translated
+    def get(self, user_id: str, prompt_id: str) -> PromptPublic:
+        doc = self.collection.find_one({"_id": prompt_id, "user_id": user_id})
+        if doc is None:
+            raise NotFound("Prompt not found")
+        return to_model(PromptPublic, doc)
+
+    @translated
+    def update(self, user_id: str, prompt_id: str, changes: dict[str, Any]) -> PromptPublic:
+        doc = self.collection.find_one_and_update(
+            {"_id": prompt_id, "user_id": user_id},
+            {"$set": {**changes, "updated_at": utcnow()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise NotFound("Prompt not found")
+        return to_model(PromptPublic, doc)
+
+    @translated
+    def delete(self, user_id: str, prompt_id: str) -> None:
+        if self.collection.delete_one({"_id": prompt_id, "user_id": user_id}).deleted_count == 0:
+            raise NotFound("Prompt not found")
+
+    @translated
+    def delete_all(self, user_id: str) -> int:
+        """Remove every prompt of the user; the number removed."""
+        return self.collection.delete_many({"user_id": user_id}).deleted_count
