@@ -28,10 +28,11 @@ class DocumentedResolver(APIGatewayRestResolver):
     401 behind the authorizer, the 503 of an unreachable database, and the success response of
     ``status_code`` (its schema from the return type)."""
 
-    def __init__(self, *, tag: str, bearer: bool, **kwargs: Any) -> None:
+    def __init__(self, *, tag: str, bearer: bool, vary_origin: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tag = tag
         self.bearer = bearer
+        self.vary_origin = vary_origin
 
     def route(self, *args: Any, **kwargs: Any) -> Callable[[AnyCallableT], AnyCallableT]:
         # app.get/post/... call route() with positional arguments: bind them to their names.
@@ -60,8 +61,16 @@ class DocumentedResolver(APIGatewayRestResolver):
         )
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        """Media types are case-insensitive (RFC 9110): ``Application/JSON`` is JSON too."""
-        return super().resolve(lowercase_media_type(event), context)
+        """Media types are case-insensitive (RFC 9110): ``Application/JSON`` is JSON too.
+
+        Where only some origins are allowed, the CORS headers depend on the request's ``Origin``
+        (Powertools names that origin, or none), so every response says ``Vary: Origin``: a shared
+        cache must not hand one origin's answer to another.
+        """
+        response = super().resolve(lowercase_media_type(event), context)
+        if self.vary_origin:
+            response.setdefault("multiValueHeaders", {}).setdefault("Vary", []).append("Origin")
+        return response
 
 
 def create_app(tag: str, *, bearer: bool = False) -> DocumentedResolver:
@@ -82,6 +91,7 @@ def create_app(tag: str, *, bearer: bool = False) -> DocumentedResolver:
         tag=tag,
         bearer=bearer,
         cors=cors,
+        vary_origin="*" not in origins,
         enable_validation=True,
         response_validation_error_http_code=500,
         json_body_deserializer=parse_json_body,
