@@ -47,10 +47,13 @@ def test_error_responses_name_the_allowed_origin_too() -> None:
     assert result.headers["Vary"] == "Origin"
 
 
-def test_any_origin_needs_no_vary(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("route", ["health", "register"])
+def test_any_origin_is_a_wildcard_that_needs_no_vary(route: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", "*")
+    changes = {"raw_body": "{"} if route == "register" else {}  # an error response carries CORS too
 
-    result = invoke("health", api_event("health", headers={"Origin": "https://app.example.com"}))
+    result = invoke(route, api_event(route, headers={"Origin": "https://app.example.com"}, **changes))
 
+    assert result.status == (422 if route == "register" else 200)
     assert result.headers["Access-Control-Allow-Origin"] == "*"
     assert "Vary" not in result.headers
