@@ -65,6 +65,7 @@ class Settings:
     cors_allow_origins: tuple[str, ...]
     secrets_max_age: int
     refresh_expire_days: int
+    refresh_reuse_grace_seconds: int
     login_max_failures: int
     login_window_minutes: int
 
@@ -87,6 +88,7 @@ class Settings:
             cors_allow_origins=origins or ("*",),
             secrets_max_age=_int(environ, "SECRETS_MAX_AGE", 300, low=0, high=86400),
             refresh_expire_days=_int(environ, "REFRESH_EXPIRE_DAYS", 30, low=1, high=365),
+            refresh_reuse_grace_seconds=_int(environ, "REFRESH_REUSE_GRACE_SECONDS", 30, low=0, high=300),
             login_max_failures=_int(environ, "LOGIN_MAX_FAILURES", 5, low=1, high=100),
             login_window_minutes=_int(environ, "LOGIN_WINDOW_MINUTES", 15, low=1, high=24 * 60),
         )

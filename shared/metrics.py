@@ -26,6 +26,7 @@ class Metric(StrEnum):
     LOGIN_THROTTLED = "LoginThrottled"
     REGISTERED = "Registered"
     TOKEN_REFRESHED = "TokenRefreshed"  # noqa: S105 - a metric name
+    REFRESH_RETRIED = "RefreshRetried"  # a spent refresh token presented again within the grace
     REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
     PROMPT_CREATED = "PromptCreated"
     AUTHORIZER_DENIED = "AuthorizerDenied"

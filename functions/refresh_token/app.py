@@ -17,8 +17,10 @@ app = create_app("auth")
 def refresh_token(data: TokenRefresh) -> Token:
     """Refresh the tokens.
 
-    Returns a new access token and a new refresh token; the one sent is spent. Sending a spent
-    refresh token again ends its session. Unknown, expired, spent and ended tokens get the same 401.
+    Returns a new access token and a new refresh token; the one sent is spent. Sent again within a
+    short grace (30 s by default) and before its successor is used, it gets the same refresh token
+    again; otherwise sending a spent refresh token ends its session. Unknown, expired, spent and ended
+    tokens get the same 401.
     """
     return refresh_session(data)
 

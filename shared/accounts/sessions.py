@@ -2,7 +2,8 @@
 
 A session document holds the hash of its current refresh token (``refresh_hash``), the hashes of
 the ones it spent (``spent_hashes``, for reuse detection), its absolute refresh expiry
-(``expires_at``, TTL-indexed) and, once it ends, ``ended_at`` and ``end_reason``. A user's
+(``expires_at``, TTL-indexed), when it last rotated (``rotated_at``) and, once it ends, ``ended_at``
+and ``end_reason``. A user's
 ``sessions_valid_after`` ends every session created before it in one write.
 
 The authorizer reads sessions through this module: pymongo only, no PyJWT, no request models, no bcrypt.
@@ -72,27 +73,46 @@ class SessionRepository:
         return NewSession(str(doc["_id"]), user_id, token, expires_at)
 
     @translated
-    def rotate(self, refresh_token: str) -> tuple[NewSession, Document] | None:
-        """Spend ``refresh_token`` for a new one, if it is the current token of a live session.
+    def rotate(self, refresh_token: str, *, successor: str) -> tuple[NewSession, Document] | None:
+        """Spend ``refresh_token`` for ``successor``, if it is the current token of a live session.
 
-        One conditional update, so of two concurrent refreshes with the same token exactly one wins.
-        Returns the new token and the session document, or None when no live session has this token.
+        One conditional update, so of two concurrent refreshes with the same token exactly one spends
+        it. Returns the new token and the session document, or None when no live session has this token.
         """
         now = utcnow()
         spent = hash_refresh_token(refresh_token)
-        token = new_refresh_token()
         expires_at = now + timedelta(days=get_settings().refresh_expire_days)
         doc = self.collection.find_one_and_update(
             {"refresh_hash": spent, "ended_at": None, "expires_at": {"$gt": now}},
             {
-                "$set": {"refresh_hash": hash_refresh_token(token), "expires_at": expires_at},
+                "$set": {"refresh_hash": hash_refresh_token(successor), "expires_at": expires_at, "rotated_at": now},
                 "$push": {"spent_hashes": {"$each": [spent], "$slice": -SPENT_HASHES_KEPT}},
             },
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             return None
-        return NewSession(doc["_id"], doc["user_id"], token, expires_at), doc
+        return NewSession(doc["_id"], doc["user_id"], successor, expires_at), doc
+
+    @translated
+    def just_rotated(
+        self, refresh_token: str, *, successor: str, grace: timedelta
+    ) -> tuple[NewSession, Document] | None:
+        """The live session that spent ``refresh_token`` for ``successor`` less than ``grace`` ago, while
+        ``successor`` is still its current token (not used since): a retry of that very refresh."""
+        now = utcnow()
+        doc = self.collection.find_one(
+            {
+                "refresh_hash": hash_refresh_token(successor),
+                "spent_hashes": hash_refresh_token(refresh_token),
+                "ended_at": None,
+                "expires_at": {"$gt": now},
+                "rotated_at": {"$gt": now - grace},
+            }
+        )
+        if doc is None:
+            return None
+        return NewSession(doc["_id"], doc["user_id"], successor, doc["expires_at"]), doc
 
     @translated
     def end_if_spent(self, refresh_token: str) -> bool:

@@ -49,11 +49,14 @@ def test_refresh_and_reuse_are_counted(capsys: pytest.CaptureFixture[str]) -> No
     pair = login_pair()
     capsys.readouterr()
 
-    assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 200
-    assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 401
+    first = invoke("refresh_token", body={"refresh_token": pair["refresh_token"]})
+    assert first.status == 200
+    assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 200  # a retry
+    assert invoke("refresh_token", body={"refresh_token": first.body["refresh_token"]}).status == 200
+    assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 401  # reuse
 
     counts = emitted(capsys)
-    assert (counts["TokenRefreshed"], counts["RefreshReuseDetected"]) == (1, 1)
+    assert (counts["TokenRefreshed"], counts["RefreshRetried"], counts["RefreshReuseDetected"]) == (3, 1, 1)
 
 
 def test_created_prompts_and_authorizer_denials_are_counted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -91,7 +91,8 @@ def test_refresh_chain_keeps_working() -> None:
     assert len(get_database().sessions.find_one()["spent_hashes"]) == 3
 
 
-def test_reusing_a_spent_refresh_token_ends_the_session() -> None:
+def test_reusing_a_spent_refresh_token_without_grace_ends_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "0")
     register()
     first = login_pair()
     second = _refresh(first["refresh_token"]).body
@@ -110,12 +111,78 @@ def test_reusing_a_spent_refresh_token_ends_the_session() -> None:
 def test_reuse_ends_only_that_session() -> None:
     register()
     stolen, other = login_pair(), login_pair()
-    _refresh(stolen["refresh_token"])
+    successor = _refresh(stolen["refresh_token"]).body
+    _refresh(successor["refresh_token"])
 
     _refresh(stolen["refresh_token"])
 
     assert authorize(other["access_token"])["context"]["sid"] == _sid(other["access_token"])
     assert _refresh(other["refresh_token"]).status == 200
+
+
+def test_refresh_retried_within_the_grace_gets_the_same_successor_and_a_new_access_token() -> None:
+    register()
+    first = login_pair()
+    answered = _refresh(first["refresh_token"])
+
+    retried = _refresh(first["refresh_token"])
+
+    assert (answered.status, retried.status) == (200, 200)
+    assert retried.body["refresh_token"] == answered.body["refresh_token"]
+    assert retried.body["access_token"] != answered.body["access_token"]
+    assert _sid(retried.body["access_token"]) == _sid(first["access_token"])
+    session = get_database().sessions.find_one({"_id": _sid(first["access_token"])})
+    assert (session["ended_at"], session["spent_hashes"]) == (None, [_sha256(first["refresh_token"])])
+    assert session["refresh_hash"] == _sha256(retried.body["refresh_token"])  # stored hashed only
+    for access_token in (answered.body["access_token"], retried.body["access_token"]):
+        assert authorize(access_token)["context"]["sid"] == _sid(first["access_token"])
+
+
+def test_a_spent_token_is_reuse_once_its_successor_has_been_used() -> None:
+    register()
+    first = login_pair()
+    second = _refresh(first["refresh_token"]).body
+    third = _refresh(second["refresh_token"]).body
+
+    reused = _refresh(first["refresh_token"])
+
+    _assert_refused_and_ended(reused, first, "reuse")
+    assert _refresh(third["refresh_token"]).status == 401
+    _refused(third["access_token"])
+
+
+def test_a_spent_token_is_reuse_once_the_grace_has_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "5")
+    register()
+    first = login_pair()
+    second = _refresh(first["refresh_token"]).body
+    past = datetime.now(UTC) - timedelta(seconds=6)
+    get_database().sessions.update_one({"_id": _sid(first["access_token"])}, {"$set": {"rotated_at": past}})
+
+    reused = _refresh(first["refresh_token"])
+
+    _assert_refused_and_ended(reused, first, "reuse")
+    assert _refresh(second["refresh_token"]).status == 401
+
+
+def test_a_retry_within_the_grace_survives_a_signing_key_swap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The successor was derived with the key current then; after a swap that key is ``previous``."""
+    import json
+
+    old, new = "o" * 40, "n" * 40
+    monkeypatch.setenv("JWT_SECRET", json.dumps({"current": old}))
+    register()
+    first = login_pair()
+    answered = _refresh(first["refresh_token"]).body
+    monkeypatch.setenv("JWT_SECRET", json.dumps({"current": new, "previous": old}))
+    from shared import config
+
+    config.get_settings.cache_clear()
+
+    retried = _refresh(first["refresh_token"])
+
+    assert retried.status == 200
+    assert retried.body["refresh_token"] == answered["refresh_token"]
 
 
 def test_refresh_of_an_expired_session_returns_401() -> None:

@@ -39,12 +39,14 @@ NEW_PASSWORD = "battery staple horse"
 
 @pytest.fixture(scope="module")
 def strict_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
-    """The API with no authorizer cache (every request asks the authorizer) and 3 failed logins allowed."""
+    """The API with no authorizer cache (every request asks the authorizer), no refresh grace (a spent
+    refresh token presented again is reuse at once) and 3 failed logins allowed."""
     log = tmp_path_factory.mktemp("local-api-strict") / "output.log"
     env = {
         "JWT_SECRET": JWT_SECRET,
         "LOGIN_MAX_FAILURES": str(MAX_FAILURES),
         "LOGIN_WINDOW_MINUTES": str(WINDOW_MINUTES),
+        "REFRESH_REUSE_GRACE_SECONDS": "0",
     }
     with running("--in-memory", "--parameter-overrides", "AuthorizerCacheSeconds=0", env=env, log=log) as server:
         yield server
@@ -139,9 +141,22 @@ def test_refresh_returns_a_new_token_pair_that_no_cache_may_keep(api: LocalApi) 
     assert me.json() == user
 
 
-def test_refresh_spends_the_refresh_token_it_was_given(api: LocalApi) -> None:
+def test_refresh_retried_within_the_grace_gets_the_same_successor(api: LocalApi) -> None:
+    _, pair = _signed_up(api)
+    first = _assert_token_pair(_refresh(api, pair["refresh_token"]))
+
+    retried = _assert_token_pair(_refresh(api, pair["refresh_token"]))  # the first answer was lost
+
+    assert retried["refresh_token"] == first["refresh_token"]
+    assert retried["access_token"] != first["access_token"]
+    assert _me(api, first["access_token"]).status_code == _me(api, retried["access_token"]).status_code == 200
+    _assert_token_pair(_refresh(api, retried["refresh_token"]))
+
+
+def test_refresh_spends_the_refresh_token_it_was_given_once_its_successor_is_used(api: LocalApi) -> None:
     _, pair = _signed_up(api)
     new_pair = _assert_token_pair(_refresh(api, pair["refresh_token"]))
+    _assert_token_pair(_refresh(api, new_pair["refresh_token"]))
 
     again = _refresh(api, pair["refresh_token"])
 
@@ -205,7 +220,8 @@ def test_with_the_default_authorizer_cache_an_ended_sessions_access_token_passes
 ) -> None:
     # The documented window: API Gateway serves its cached Allow for AuthorizerCacheSeconds (60).
     _, pair = _signed_up(api)
-    rotated = _assert_token_pair(_refresh(api, pair["refresh_token"]))
+    successor = _assert_token_pair(_refresh(api, pair["refresh_token"]))
+    rotated = _assert_token_pair(_refresh(api, successor["refresh_token"]))  # the successor is used
     assert _me(api, rotated["access_token"]).status_code == 200
     assert api.last_request_line()["note"] == "JwtAuthorizer: invoked"
     assert _refresh(api, pair["refresh_token"]).status_code == 401  # reuse: the session ends
@@ -217,14 +233,25 @@ def test_with_the_default_authorizer_cache_an_ended_sessions_access_token_passes
     assert _refresh(api, rotated["refresh_token"]).status_code == 401  # the refresh token is refused at once
 
 
-def test_concurrent_refreshes_of_one_token_give_one_new_pair(api: LocalApi) -> None:
+def test_concurrent_refreshes_of_one_token_all_get_the_same_successor(api: LocalApi) -> None:
     # The local API runs one invocation at a time, so this checks that the spend is a conditional
-    # update (the second of two requests finds the token spent), not a race between processes;
-    # two servers could only share a store through MongoDB (see test_mongodb.py).
+    # update (the later requests find the token spent, and its successor unused), not a race between
+    # processes; two servers could only share a store through MongoDB (see test_mongodb.py).
     _, pair = _signed_up(api)
     body = {"refresh_token": pair["refresh_token"]}
 
     responses = _at_once(8, lambda s: s.post(api.url("/api/token/refresh"), json=body, timeout=30))
+
+    pairs = [_assert_token_pair(r) for r in responses]
+    assert len({p["refresh_token"] for p in pairs}) == 1
+    _assert_token_pair(_refresh(api, pairs[0]["refresh_token"]))
+
+
+def test_concurrent_refreshes_of_one_token_without_grace_give_one_new_pair(strict_api: LocalApi) -> None:
+    _, pair = _signed_up(strict_api)
+    body = {"refresh_token": pair["refresh_token"]}
+
+    responses = _at_once(8, lambda s: s.post(strict_api.url("/api/token/refresh"), json=body, timeout=30))
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [401] * 7

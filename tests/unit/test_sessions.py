@@ -26,7 +26,7 @@ from shared.accounts.login_attempts import LoginAttemptRepository
 from shared.accounts.models import AccountDeletion, PasswordChange, Token, TokenRefresh, UserCreate, UserLogin
 from shared.accounts.passwords import hash_password
 from shared.accounts.refresh import refresh_session
-from shared.accounts.refresh_tokens import hash_refresh_token
+from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
 from shared.accounts.register import register_user
 from shared.accounts.sessions import SessionRepository, session_is_valid
 from shared.accounts.users import UserRepository
@@ -95,7 +95,26 @@ def store() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("store", "serialized_store")
-def test_concurrent_refreshes_of_one_token_exactly_one_wins() -> None:
+def test_concurrent_refreshes_of_one_token_all_get_the_same_successor() -> None:
+    _user()
+    pair = _login()
+
+    outcomes = _together(8, lambda: refresh_session(TokenRefresh(refresh_token=pair.refresh_token)))
+
+    assert all(isinstance(o, Token) for o in outcomes), outcomes
+    assert len({o.refresh_token for o in outcomes}) == 1  # one successor, handed to every tab
+    assert len({o.access_token for o in outcomes}) == 8  # each answer a new access token
+    session = get_database().sessions.find_one()
+    assert session["ended_at"] is None
+    assert session["spent_hashes"] == [hash_refresh_token(pair.refresh_token)]  # spent once
+    assert session["refresh_hash"] == hash_refresh_token(outcomes[0].refresh_token)
+    refresh_session(TokenRefresh(refresh_token=outcomes[0].refresh_token))
+
+
+@pytest.mark.usefixtures("store", "serialized_store")
+def test_concurrent_refreshes_of_one_token_without_grace_exactly_one_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "0")
+    config.get_settings.cache_clear()
     _user()
     pair = _login()
 
@@ -168,7 +187,7 @@ def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -
     user = get_database().users.find_one({"_id": user_id})
 
     for token, valid in ((before, False), (changed, True)):
-        sid = SessionRepository().rotate(token.refresh_token)
+        sid = SessionRepository().rotate(token.refresh_token, successor=new_refresh_token())
         assert (sid is not None) == valid
         if sid is not None:
             assert session_is_valid(sid[1], user)
