@@ -98,10 +98,12 @@ deploy: build
 STACK_NAME = $(shell sed -n '/^\[$(ENV)\.global\.parameters\]/,/^\[/s/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml)
 
 # One function's logs, followed: make logs FN=LoginFunction [ENV=prod] (FN is the template's logical id).
+# All functions share one log group; sam logs prints each line after its log stream, which Lambda names
+# after the function (<stack>-<FN>-<suffix>), so grep keeps FN's lines.
 logs: sam-install
 	@test -n "$(FN)" || { echo "make logs: name the function, e.g. make logs FN=LoginFunction ENV=$(ENV)" >&2; exit 1; }
 	@test -n "$(STACK_NAME)" || { echo "make logs: samconfig.toml has no stack_name for ENV=$(ENV)" >&2; exit 1; }
-	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail
+	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail | grep --line-buffered -F -- "-$(FN)-"
 
 # Code changes go straight to the dev stack as files are saved (sam sync skips CloudFormation for code
 # and the CodeDeploy canary: never for prod).
