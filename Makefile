@@ -31,7 +31,9 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed*
 	touch $@
 
-test: install
+# sam-install too: tests/test_sam_cli.py reads the template with SAM CLI's own providers (skipped without
+# .venv-sam, failed where CI=true).
+test: install sam-install
 	$(BIN)/python -m pytest
 
 lint: install sam-install
@@ -44,8 +46,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The tool's own options go in ARGS (make would take them for its own):
+# make start-api ARGS="--parameter-overrides AuthorizerCacheSeconds=0 --port 3001"
 start-api: install
-	$(BIN)/python -m local_api
+	$(BIN)/python -m local_api $(ARGS)
 
 # The local API's start time, per-request overhead and throughput, and each function's cold
 # start and first invoke on python3.13 against the seed's FastAPI monolith (prints numbers; not a test).
