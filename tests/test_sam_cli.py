@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from cfnlint.decode import cfn_yaml
+
+from local_api.harness import child_environment, free_port
+from tests.support import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -103,3 +113,75 @@ def test_sam_cli_drops_an_authorizer_named_by_a_reference_to_the_alias(tmp_path:
     assert by_reference.read_text() != text
     assert {route[3] for route in found} == {None}
     assert "Authorizer 'JwtAuthorizer' for route" in warnings
+
+
+# ---- SAM CLI's own gateway (LocalApigwService), the functions in a worker of the app's venv ----
+
+GATEWAY = ROOT / "tests/sam_cli_gateway.py"
+
+
+@pytest.fixture(scope="module")
+def sam_gateway() -> Iterator[str]:
+    """``tests/sam_cli_gateway.py`` on a free port (SAM CLI's venv), its functions run by ``sam_cli_worker``."""
+    port = free_port()
+    environment = child_environment({"BCRYPT_ROUNDS": "4", "SAM_CLI_TELEMETRY": "0"})
+    environment.pop("PYTHONPATH")  # SAM CLI's venv imports nothing of the project; the worker runs from ROOT
+    worker = [sys.executable, "-m", "tests.sam_cli_worker", str(TEMPLATE_PATH)]
+    gateway = subprocess.Popen(
+        [str(SAM_PYTHON), str(GATEWAY), str(TEMPLATE_PATH), str(port), *worker],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its worker too, stopped with it
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not listening(port):
+            assert gateway.poll() is None, f"SAM CLI's gateway exited: {gateway.returncode}"
+            assert time.monotonic() < deadline, "SAM CLI's gateway not listening after 60 s"
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        os.killpg(gateway.pid, signal.SIGTERM)
+        gateway.wait(timeout=10)
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_journey_through_sam_clis_gateway(sam_gateway: str) -> None:
+    def call(method: str, path: str, **kwargs: Any) -> requests.Response:
+        return requests.request(method, sam_gateway + path, timeout=30, **kwargs)
+
+    email = f"sam-{uuid.uuid4().hex[:8]}@example.com"
+    registered = call("POST", "/api/register", json={"email": email, "username": "sam", "password": PASSWORD})
+    login = call("POST", "/api/login", json={"email": email, "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = call("GET", "/api/me", headers=bearer)
+    created = call("POST", "/api/prompts", headers=bearer, json={"content": "through SAM CLI"})
+    listed = call("GET", "/api/prompts", headers=bearer)
+
+    assert (registered.status_code, registered.json()["email"]) == (201, email)
+    assert login.status_code == 200
+    assert (me.status_code, me.json()) == (200, registered.json())  # the authorizer's context reached the function
+    assert (created.status_code, created.json()["user_id"]) == (201, registered.json()["id"])
+    assert (listed.status_code, [p["id"] for p in listed.json()["items"]]) == (200, [created.json()["id"]])
+
+
+def test_sam_clis_gateway_answers_its_own_errors_without_the_templates_gateway_responses(sam_gateway: str) -> None:
+    # What README's table says of sam local start-api: no token, a refused token (the authorizer raises
+    # Unauthorized, as API Gateway expects, and SAM CLI counts that as a failed invocation), no route.
+    no_token = requests.get(sam_gateway + "/api/me", timeout=30)
+    refused = requests.get(sam_gateway + "/api/me", headers={"Authorization": "Bearer not.a.token"}, timeout=30)
+    no_route = requests.get(sam_gateway + "/api/nope", timeout=30)
+
+    assert (no_token.status_code, no_token.json()) == (401, {"message": "Unauthorized"})
+    assert (refused.status_code, refused.json()) == (502, {"message": "Internal server error"})
+    assert (no_route.status_code, no_route.json()) == (403, {"message": "Missing Authentication Token"})
