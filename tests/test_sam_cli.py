@@ -121,8 +121,10 @@ GATEWAY = ROOT / "tests/sam_cli_gateway.py"
 
 
 @pytest.fixture(scope="module")
-def sam_gateway() -> Iterator[str]:
+def sam_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``tests/sam_cli_gateway.py`` on a free port (SAM CLI's venv), its functions run by ``sam_cli_worker``."""
+    log_path = tmp_path_factory.mktemp("sam_gateway") / "output.log"
+    log = log_path.open("wb")
     port = free_port()
     environment = child_environment({"BCRYPT_ROUNDS": "4", "SAM_CLI_TELEMETRY": "0"})
     environment.pop("PYTHONPATH")  # SAM CLI's venv imports nothing of the project; the worker runs from ROOT
@@ -131,21 +133,22 @@ def sam_gateway() -> Iterator[str]:
         [str(SAM_PYTHON), str(GATEWAY), str(TEMPLATE_PATH), str(port), *worker],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,  # the worker's too: the functions' logs, SAM CLI's request lines
         start_new_session=True,  # its worker too, stopped with it
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while not listening(port):
-            assert gateway.poll() is None, f"SAM CLI's gateway exited: {gateway.returncode}"
-            assert time.monotonic() < deadline, "SAM CLI's gateway not listening after 60 s"
+            assert gateway.poll() is None, f"SAM CLI's gateway exited: {log_path.read_text(errors='replace')}"
+            assert time.monotonic() < deadline, f"not listening: {log_path.read_text(errors='replace')}"
             time.sleep(0.1)
         yield base_url
     finally:
         os.killpg(gateway.pid, signal.SIGTERM)
         gateway.wait(timeout=10)
+        log.close()
 
 
 def listening(port: int) -> bool:
