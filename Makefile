@@ -31,7 +31,9 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed*
 	touch $@
 
-test: install
+# sam-install too: tests/test_sam_cli.py reads the template with SAM CLI's own providers (skipped without
+# .venv-sam, failed where CI=true).
+test: install sam-install
 	$(BIN)/python -m pytest
 
 lint: install sam-install
@@ -44,8 +46,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The tool's own options go in ARGS (make would take them for its own):
+# make start-api ARGS="--parameter-overrides AuthorizerCacheSeconds=0 --port 3001"
 start-api: install
-	$(BIN)/python -m local_api
+	$(BIN)/python -m local_api $(ARGS)
 
 # The local API's start time, per-request overhead and throughput, and each function's cold
 # start and first invoke on python3.13 against the seed's FastAPI monolith (prints numbers; not a test).
@@ -98,10 +102,12 @@ deploy: build
 STACK_NAME = $(shell sed -n '/^\[$(ENV)\.global\.parameters\]/,/^\[/s/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml)
 
 # One function's logs, followed: make logs FN=LoginFunction [ENV=prod] (FN is the template's logical id).
+# All functions share one log group; sam logs prints each line after its log stream, which Lambda names
+# after the function (<stack>-<FN>-<suffix>), so grep keeps FN's lines.
 logs: sam-install
 	@test -n "$(FN)" || { echo "make logs: name the function, e.g. make logs FN=LoginFunction ENV=$(ENV)" >&2; exit 1; }
 	@test -n "$(STACK_NAME)" || { echo "make logs: samconfig.toml has no stack_name for ENV=$(ENV)" >&2; exit 1; }
-	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail
+	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail | grep --line-buffered -F -- "-$(FN)-"
 
 # Code changes go straight to the dev stack as files are saved (sam sync skips CloudFormation for code
 # and the CodeDeploy canary: never for prod).

@@ -95,6 +95,7 @@ class LocalApi:
 
     template: Application
     server: LocalApiServer
+    runtime: FunctionRuntime
     docs: ApiDocs
     store: EmbeddedStore | None
     lock: DataDirLock | None
@@ -176,7 +177,7 @@ def _wire(
     server = LocalApiServer((args.host, args.port), gateway)
     functions = template.functions.values()
     unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
-    return LocalApi(template, server, docs, store, lock, loaded, secret_source, unresolved)
+    return LocalApi(template, server, runtime, docs, store, lock, loaded, secret_source, unresolved)
 
 
 def banner(api: LocalApi) -> str:
