@@ -11,7 +11,9 @@ response; a ``"`` is 2 and 4). The largest item (100,000 emoji of content and of
 
 Documents this API did not write (the seed's, with an ObjectId ``_id``; anything malformed) are never
 an error: reading one as a model gives None, with a warning naming the collection and the fields at
-fault, never their values; a page skips it.
+fault, never their values. A page reads only documents with a string ``_id`` and a date (the seed's
+are left out by the query itself, so a database full of them costs nothing; the first page a
+container reads of a collection that has some says so once), and skips any other it cannot read.
 """
 
 from __future__ import annotations
@@ -56,26 +58,37 @@ def to_model(model: type[ModelT], doc: Document) -> ModelT:
 def from_document(model: type[ModelT], doc: Document, *, collection: str) -> ModelT | None:
     """A stored document as ``model``, or None (and a warning) when it is not one this API wrote:
     an ``_id`` that is not a string (the seed's ObjectId), a missing or mistyped field."""
-    reason = foreign_reason(model, doc)
-    if reason is None:
+    _id = doc.get("_id")
+    if not isinstance(_id, str):
+        reason = f"_id of type {type(_id).__name__}, not a string"
+    else:
         try:
             return to_model(model, doc)
         except ValidationError as e:
-            reason = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['type']}" for err in e.errors())
-    logger.warning(
-        "Skipped a %s document this API cannot read (%s); `make migrate-seed` converts the seed's documents",
-        collection,
-        reason,
-    )
+            reason = ", ".join(f"{'.'.join(map(str, err['loc']))}: {err['type']}" for err in e.errors())
+    logger.warning("Skipped a %s document this API cannot read (%s)%s", collection, reason, _MIGRATE_HINT)
     return None
 
 
-def foreign_reason(model: type[BaseModel], doc: Document) -> str | None:
-    """Why ``doc`` cannot be an item of ``model`` before it is even validated, or None."""
-    _id = doc.get("_id")
-    if not isinstance(_id, str):
-        return f"_id is {'missing' if _id is None else 'a ' + type(_id).__name__}, not a string"
-    return None
+_MIGRATE_HINT = "; `make migrate-seed` converts the seed's documents"
+_checked_for_seed: set[str] = set()
+
+
+def forget_seed_checks() -> None:
+    """Check every collection for the seed's documents again (a fresh container; for tests)."""
+    _checked_for_seed.clear()
+
+
+def _warn_once_of_seed_documents(collection: Collection[Document]) -> None:
+    """Once per container and collection: a warning if it holds documents with an ObjectId ``_id``
+    (the seed's), which pages leave out. One lookup on the ``_id`` index."""
+    if collection.full_name in _checked_for_seed:
+        return
+    _checked_for_seed.add(collection.full_name)
+    if collection.find_one({"_id": {"$type": "objectId"}}, {"_id": True}) is not None:
+        logger.warning(
+            "%s holds documents with an ObjectId _id, left out of its pages%s", collection.name, _MIGRATE_HINT
+        )
 
 
 def encode_cursor(when: datetime, item_id: str) -> str:
@@ -127,10 +140,11 @@ def paginate(
     Documents are read in order until the page is full and one more item exists (so ``next_cursor``
     is null on the last page); ``next_cursor`` points just after the last item returned, so the
     next page starts with the first one left out, whether the page stopped at ``limit`` or at a
-    size. Documents that are not this API's are skipped (``from_document``) and never a
-    cursor's position; only dated ones are read, as a cursor can only point at a date.
+    size. Only documents with a string ``_id`` and a date are read (a cursor can only point at
+    those); any of them that is not an item is skipped (``from_document``).
     """
-    query = {**query, time_field: {"$type": "date"}}
+    _warn_once_of_seed_documents(collection)
+    query = {**query, "_id": {"$type": "string"}, time_field: {"$type": "date"}}
     if cursor:  # an empty cursor (`?cursor=`) asks for the first page
         when, item_id = decode_cursor(cursor)
         query["$or"] = [{time_field: {"$lt": when}}, {time_field: when, "_id": {"$lt": item_id}}]
