@@ -95,8 +95,8 @@ def test_get_and_update_of_a_malformed_prompt_return_404() -> None:
     now = datetime.now(UTC)
     get_database().prompts.insert_one({"_id": "broken", "user_id": user["id"], "content": None, "created_at": now})
 
-    got = invoke("get_prompt", path_params={"id": "broken"}, user_id=user["id"])
-    patched = invoke("update_prompt", path_params={"id": "broken"}, body={"response": "r"}, user_id=user["id"])
+    got = invoke("get_prompt", path_params={"prompt_id": "broken"}, user_id=user["id"])
+    patched = invoke("update_prompt", path_params={"prompt_id": "broken"}, body={"response": "r"}, user_id=user["id"])
 
     assert (got.status, got.body) == (404, {"detail": "Prompt not found"})
     assert (patched.status, patched.body) == (404, {"detail": "Prompt not found"})
