@@ -81,7 +81,7 @@ def forget_seed_checks() -> None:
 
 def _warn_once_of_seed_documents(collection: Collection[Document]) -> None:
     """Once per container and collection: a warning if it holds documents with an ObjectId ``_id``
-    (the seed's), which pages leave out. One lookup on the ``_id`` index."""
+    (the seed's), which pages leave out: one query for one document, by ``_id`` type."""
     if collection.full_name in _checked_for_seed:
         return
     _checked_for_seed.add(collection.full_name)
