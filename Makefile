@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes logs sync
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes migrate-seed logs sync
 
 install: $(VENV_STAMP)
 
@@ -71,6 +71,12 @@ events: openapi
 # deploy creates them itself (the MongoIndexes custom resource); the local API's embedded store at start.
 indexes: install
 	$(BIN)/python -m shared.data.indexes
+
+# Converts, in place, a database the seed's FastAPI app wrote (shared/data/migrate_seed.py) at
+# MONGODB_URI (MONGODB_DB_NAME, default emergent_db), then creates the indexes. Idempotent and
+# resumable; exit status 3 when some seed documents had to be left (it lists them).
+migrate-seed: install
+	$(BIN)/python -m shared.data.migrate_seed
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install

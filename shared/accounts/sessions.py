@@ -42,11 +42,13 @@ class NewSession:
 def session_is_valid(session: Document, user: Document | None) -> bool:
     """Whether ``session`` may still be used: its user exists, is active, owns it and has not ended
     every session started before ``sessions_valid_after`` (a password change, a deactivation)."""
-    if user is None or not user.get("is_active") or session.get("user_id") != user.get("_id"):
+    if user is None or user.get("is_active") is not True or session.get("user_id") != user.get("_id"):
         return False
-    valid_after = user.get("sessions_valid_after")
+    created_at, valid_after = session.get("created_at"), user.get("sessions_valid_after")
+    if not isinstance(created_at, datetime) or not isinstance(valid_after, datetime | None):
+        return False  # a malformed document: refused, never an error
     # created_at and valid_after both carry BSON's milliseconds; equal means created after the cut.
-    return valid_after is None or session["created_at"] >= valid_after
+    return valid_after is None or created_at >= valid_after
 
 
 class SessionRepository:
@@ -90,8 +92,8 @@ class SessionRepository:
             },
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:
-            return None
+        if doc is None or not isinstance(doc.get("user_id"), str):
+            return None  # none, or a malformed session: the token is refused either way
         return NewSession(doc["_id"], doc["user_id"], successor, expires_at), doc
 
     @translated
@@ -110,7 +112,7 @@ class SessionRepository:
                 "rotated_at": {"$gt": now - grace},
             }
         )
-        if doc is None:
+        if doc is None or not isinstance(doc.get("user_id"), str):
             return None
         return NewSession(doc["_id"], doc["user_id"], successor, doc["expires_at"]), doc
 

@@ -193,15 +193,24 @@ def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -
             assert session_is_valid(sid[1], user)
 
 
+_T2, _T3 = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("session", "user", "valid"),
     [
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True}, True),
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True, "sessions_valid_after": 2}, True),
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True, "sessions_valid_after": 3}, False),
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": False}, False),
-        ({"user_id": "u", "created_at": 2}, {"_id": "v", "is_active": True}, False),
-        ({"user_id": "u", "created_at": 2}, None, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True}, True),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True, "sessions_valid_after": _T2}, True),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True, "sessions_valid_after": _T3}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": False}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "v", "is_active": True}, False),
+        ({"user_id": "u", "created_at": _T2}, None, False),
+        # Malformed documents are refused, never an error.
+        ({"user_id": "u"}, {"_id": "u", "is_active": True}, False),
+        ({"user_id": "u", "created_at": "2026-01-02"}, {"_id": "u", "is_active": True}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True, "sessions_valid_after": "x"}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": "yes"}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u"}, False),
     ],
 )
 def test_session_is_valid(session: dict, user: dict | None, valid: bool) -> None:
