@@ -48,12 +48,12 @@ def version(root: Path) -> str:
 
 
 def clear_settings_cache() -> None:
-    """``shared.config.get_settings`` caches the environment it read: drop it after a change."""
+    """``shared.config``'s settings groups cache the environment they read: drop them after a change."""
     try:
         from shared import config
     except ModuleNotFoundError:
         return  # a template whose functions do not use the layer
-    config.get_settings.cache_clear()
+    config.clear_caches()
 
 
 class DatabaseHook:

@@ -45,7 +45,7 @@ def reset_containers() -> None:
     from shared.data.indexes import ensure_indexes
     from shared.metrics import metrics
 
-    config.get_settings.cache_clear()
+    config.clear_caches()
     metrics.clear_metrics()
     cold_start.reset_cold_start_flag()
     db.reset()

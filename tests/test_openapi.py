@@ -9,6 +9,7 @@ import pytest
 
 from local_api.openapi import DOCUMENT, build, render
 from local_api.template import load_application
+from shared import config
 from tests.support import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
@@ -16,7 +17,15 @@ TEMPLATE = ROOT / "template.yaml"
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return build(TEMPLATE)
+    """Built as ``make openapi`` builds it, in an environment without any setting: no JWT secret."""
+    with pytest.MonkeyPatch.context() as environment:
+        for name in config.VARIABLES:
+            environment.delenv(name, raising=False)
+        config.clear_caches()
+        try:
+            return build(TEMPLATE)
+        finally:
+            config.clear_caches()
 
 
 def _routes() -> dict[tuple[str, str], str | None]:

@@ -12,7 +12,6 @@ application's database user needs no index rights. Instead:
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -66,17 +65,23 @@ def ensure_indexes(db: Database[Any]) -> list[str]:
 
 
 def main() -> int:
-    """``make indexes``: create the indexes in MONGODB_DB_NAME (default as the functions') at MONGODB_URI."""
+    """``make indexes``: create the indexes in the database settings' database (MONGODB_DB_NAME, default as
+    the functions') at their URI (MONGODB_URI, or the secret at MONGODB_URI_SECRET_ARN)."""
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    from shared.config import DEFAULT_DB_NAME
+    from shared.config import database_settings, mongodb_uri
+    from shared.errors import ConfigurationError
 
-    uri = os.environ.get("MONGODB_URI", "").strip()
+    try:
+        name = database_settings().mongodb_db_name
+        uri = mongodb_uri()
+    except ConfigurationError as e:
+        sys.stderr.write(f"make indexes: {e}\n")
+        return 2
     if not uri:
         sys.stderr.write("make indexes: set MONGODB_URI to the database to create the indexes on\n")
         return 2
-    name = os.environ.get("MONGODB_DB_NAME", "").strip() or DEFAULT_DB_NAME
     client: MongoClient[dict[str, Any]] = MongoClient(
         uri, appname="prompt-api-indexes", serverSelectionTimeoutMS=10_000
     )
