@@ -56,6 +56,13 @@ def clear_settings_cache() -> None:
     config.clear_caches()
 
 
+def settings_variables() -> tuple[str, ...]:
+    """Every environment variable the layer's settings read (``shared.config.VARIABLES``)."""
+    from shared import config
+
+    return config.VARIABLES
+
+
 class DatabaseHook:
     """Hands one client to the layer through ``shared.data.client.use_client``, and again after a reload.
 

@@ -10,7 +10,7 @@ import pytest
 from local_api.openapi import DOCUMENT, build, render
 from local_api.template import load_application
 from shared import config
-from tests.support import ROOT
+from tests.support import CLEARED_VARIABLES, ROOT
 
 TEMPLATE = ROOT / "template.yaml"
 
@@ -19,7 +19,7 @@ TEMPLATE = ROOT / "template.yaml"
 def document() -> dict[str, Any]:
     """Built as ``make openapi`` builds it, in an environment without any setting: no JWT secret."""
     with pytest.MonkeyPatch.context() as environment:
-        for name in config.VARIABLES:
+        for name in CLEARED_VARIABLES:
             environment.delenv(name, raising=False)
         config.clear_caches()
         try:

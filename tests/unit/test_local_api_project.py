@@ -57,6 +57,10 @@ def test_clear_settings_cache_makes_the_layer_read_the_environment_again(monkeyp
     assert config.http_settings().cors_allow_origins == ("https://app.example",)
 
 
+def test_settings_variables_are_the_layers() -> None:
+    assert project.settings_variables() == config.VARIABLES
+
+
 def test_database_hook_installs_once_per_layer_module() -> None:
     client = mongomock.MongoClient(tz_aware=True)
     hook = project.DatabaseHook()
