@@ -63,6 +63,16 @@ def settings_variables() -> tuple[str, ...]:
     return config.VARIABLES
 
 
+def process_wide_variables() -> tuple[str, ...]:
+    """The variables the layer reads into state that every function of one process shares: the
+    database settings, which ``shared.data.client`` reads once into its one client and database."""
+    try:
+        from shared import config
+    except ModuleNotFoundError:
+        return ()  # a template whose functions do not use the layer
+    return config.variables_of(config.DatabaseSettings)
+
+
 class DatabaseHook:
     """Hands one client to the layer through ``shared.data.client.use_client``, and again after a reload.
 

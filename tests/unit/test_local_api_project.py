@@ -61,6 +61,17 @@ def test_settings_variables_are_the_layers() -> None:
     assert project.settings_variables() == config.VARIABLES
 
 
+def test_process_wide_variables_are_the_database_settings() -> None:
+    assert set(project.process_wide_variables()) == {
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "MONGODB_URI",
+        "MONGODB_URI_SECRET_ARN",
+        "MONGODB_DB_NAME",
+        "MONGODB_TIMEOUT_MS",
+        "SECRETS_MAX_AGE",
+    }
+
+
 def test_database_hook_installs_once_per_layer_module() -> None:
     client = mongomock.MongoClient(tz_aware=True)
     hook = project.DatabaseHook()
