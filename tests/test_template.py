@@ -15,7 +15,7 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
-from shared.config import Settings
+from shared.config import DatabaseSettings, TokenSettings
 from shared.metrics import Metric
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,13 +314,14 @@ def test_docker_env_file_gives_a_configuration_lambda_accepts_without_secrets_ma
     parameters = docker_env()["Parameters"]
     plain = {k: v for k, v in GLOBALS["Environment"]["Variables"].items() if isinstance(v, str)}
 
-    settings = Settings.from_env({**plain, **parameters, "AWS_LAMBDA_FUNCTION_NAME": "RegisterFunction"})
+    environ = {**plain, **parameters, "AWS_LAMBDA_FUNCTION_NAME": "LoginFunction"}
+    database, tokens = DatabaseSettings.from_env(environ), TokenSettings.from_env(environ)
 
-    assert settings.in_lambda
-    assert settings.mongodb_uri == "mongodb://host.docker.internal:27017"
-    assert settings.mongodb_uri_secret_arn is None
-    assert settings.jwt_secret_arn is None
-    assert settings.jwt_secret is not None
+    assert database.in_lambda and tokens.in_lambda
+    assert database.mongodb_uri == "mongodb://host.docker.internal:27017"
+    assert database.mongodb_uri_secret_arn is None
+    assert tokens.jwt_secret_arn is None
+    assert tokens.jwt_secret is not None
 
 
 # ---- Operations: alarms, gradual deploys, the edge (docs/operations.md) ----

@@ -10,7 +10,7 @@ from shared.accounts.reauthenticate import INCORRECT_PASSWORD, with_password
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
-from shared.config import get_settings
+from shared.config import password_settings
 from shared.errors import BadRequest
 from shared.ids import utcnow
 
@@ -28,7 +28,7 @@ def change_password(user_id: str, data: PasswordChange) -> Token:
     user = with_password(user_id, data.current_password)
     if data.new_password == data.current_password:
         raise BadRequest(SAME_PASSWORD)
-    new_hash = hash_password(data.new_password, rounds=get_settings().bcrypt_rounds)
+    new_hash = hash_password(data.new_password, rounds=password_settings().bcrypt_rounds)
     cut = utcnow() + timedelta(milliseconds=1)
     if not UserRepository().replace_password(
         user_id, old_hash=user.hashed_password, new_hash=new_hash, sessions_valid_after=cut

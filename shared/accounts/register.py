@@ -6,13 +6,13 @@ from __future__ import annotations
 from shared.accounts.models import UserCreate, UserPublic
 from shared.accounts.passwords import hash_password
 from shared.accounts.users import UserRepository
-from shared.config import get_settings
+from shared.config import password_settings
 from shared.metrics import Metric, count
 
 
 def register_user(data: UserCreate) -> UserPublic:
     """Create an account; Conflict when the email is already registered in any letter case."""
-    hashed = hash_password(data.password, rounds=get_settings().bcrypt_rounds)
+    hashed = hash_password(data.password, rounds=password_settings().bcrypt_rounds)
     user = UserRepository().create(email=data.email, username=data.username, hashed_password=hashed)
     count(Metric.REGISTERED)
     return user

@@ -18,7 +18,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
-from shared.config import get_settings
+from shared.config import token_settings
 from shared.data.client import Document, get_database, translated
 from shared.ids import new_id, utcnow
 
@@ -60,7 +60,7 @@ class SessionRepository:
         """A new live session for ``user_id`` created at ``now``, with its first refresh token."""
         now = now or utcnow()
         token = new_refresh_token()
-        expires_at = now + timedelta(days=get_settings().refresh_expire_days)
+        expires_at = now + timedelta(days=token_settings().refresh_expire_days)
         doc = {
             "_id": new_id(),
             "user_id": user_id,
@@ -83,7 +83,7 @@ class SessionRepository:
         """
         now = utcnow()
         spent = hash_refresh_token(refresh_token)
-        expires_at = now + timedelta(days=get_settings().refresh_expire_days)
+        expires_at = now + timedelta(days=token_settings().refresh_expire_days)
         doc = self.collection.find_one_and_update(
             {"refresh_hash": spent, "ended_at": None, "expires_at": {"$gt": now}},
             {

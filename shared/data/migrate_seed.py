@@ -33,7 +33,6 @@ MONGODB_DB_NAME; no function imports it.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -293,33 +292,26 @@ def migrate(db: Database[Document], report: Report | None = None) -> Report:
 def main() -> int:
     """``make migrate-seed``: convert the seed's documents in MONGODB_DB_NAME at MONGODB_URI.
 
-    Exit status 0 when every seed document is converted, 3 when some were left (listed), 1 on an error.
+    Exit status 0 when every seed document is converted, 3 when some were left (listed), 1 on an error,
+    2 when the settings name no database.
     """
-    from pymongo import MongoClient
+    from shared.data.operator import UsageError, operator_database
 
-    from shared.config import DEFAULT_DB_NAME
-
-    uri = os.environ.get("MONGODB_URI", "").strip()
-    if not uri:
-        sys.stderr.write("make migrate-seed: set MONGODB_URI to the seed's database server\n")
-        return 2
-    name = os.environ.get("MONGODB_DB_NAME", "").strip() or DEFAULT_DB_NAME
-    client: MongoClient[Document] = MongoClient(
-        uri, appname="prompt-api-migrate-seed", tz_aware=True, serverSelectionTimeoutMS=10_000
-    )
     report = Report()
     try:
-        migrate(client[name], report)
+        with operator_database("make migrate-seed", purpose="the seed's database server") as database:
+            migrate(database, report)
+    except UsageError as e:
+        sys.stderr.write(f"{e}\n")
+        return 2
     except PyMongoError as e:
-        sys.stdout.write(f"{name}, until the error:\n" + "".join(f"  {line}\n" for line in report.lines()))
+        sys.stdout.write("until the error:\n" + "".join(f"  {line}\n" for line in report.lines()))
         sys.stderr.write(
             f"make migrate-seed: {type(e).__name__}: {e}\n"
             "What was converted stays converted: run it again to go on from there.\n"
         )
         return EXIT_ERROR
-    finally:
-        client.close()
-    sys.stdout.write(f"{name}:\n" + "".join(f"  {line}\n" for line in report.lines()))
+    sys.stdout.write(f"{database.name}:\n" + "".join(f"  {line}\n" for line in report.lines()))
     if report.unfinished():
         sys.stdout.write(f"{report.left} seed documents were left as they were (above): fix them, then run it again\n")
         return EXIT_LEFT

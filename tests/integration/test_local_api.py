@@ -340,6 +340,23 @@ def test_parameter_override_of_an_unknown_parameter_refuses_to_start(tmp_path: P
     assert server.output() == "local_api: --parameter-overrides: NoSuchParameter not a parameter of template.yaml\n"
 
 
+def test_a_functions_own_database_name_refuses_to_start_naming_function_and_variable(tmp_path: Path) -> None:
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps({"LoginFunction": {"MONGODB_DB_NAME": "login_only"}}), encoding="utf-8")
+    server = LocalApi("--in-memory", "--env-vars", str(env_file), log=tmp_path / "out.log")
+    try:
+        status = server.process.wait(timeout=START_TIMEOUT_S)
+    finally:
+        server.stop()
+
+    assert status == 2
+    assert server.output() == (
+        "local_api: LoginFunction: a MONGODB_DB_NAME of its own is not supported (here all functions run in one "
+        "process and share one database client, which reads it once): set it under 'Parameters' in env.json or "
+        "in the shell, for every function\n"
+    )
+
+
 # API Gateway's own answers -----------------------------------------------------------------
 
 

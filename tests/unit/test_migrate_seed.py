@@ -12,6 +12,7 @@ import pymongo
 import pytest
 from pymongo.errors import AutoReconnect
 
+from shared import config
 from shared.accounts.passwords import hash_cost
 from shared.data import migrate_seed
 from shared.data.client import get_database
@@ -148,10 +149,9 @@ def test_a_run_that_fails_halfway_is_finished_by_the_next(monkeypatch: pytest.Mo
                 raise AutoReconnect("connection reset")  # after the third prompt's insert, before its delete
         return real_delete_one(self, filter, *args, **kwargs)
 
-    monkeypatch.setattr(mongomock.collection.Collection, "delete_one", delete_one_failing_on_the_third_prompt)
-    with pytest.raises(AutoReconnect):
+    with monkeypatch.context() as patch, pytest.raises(AutoReconnect):
+        patch.setattr(mongomock.collection.Collection, "delete_one", delete_one_failing_on_the_third_prompt)
         migrate(get_database())
-    monkeypatch.undo()
     halfway = get_database().prompts
     assert halfway.count_documents({"_id": {"$type": "objectId"}}) == 4
     assert halfway.count_documents({"_id": {"$type": "string"}}) == 3  # the third is in both shapes
@@ -272,6 +272,7 @@ def test_main_reports_counts_and_exits_3_while_documents_are_left(
     monkeypatch.setattr(pymongo, "MongoClient", lambda *args, **kwargs: client)
     monkeypatch.setattr(client, "close", lambda: None)
     monkeypatch.setenv("MONGODB_URI", "mongodb://seed.example:27017")
+    config.clear_caches()  # a new process: the settings are read again
 
     status = migrate_seed.main()
 

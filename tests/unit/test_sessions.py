@@ -114,7 +114,7 @@ def test_concurrent_refreshes_of_one_token_all_get_the_same_successor() -> None:
 @pytest.mark.usefixtures("store", "serialized_store")
 def test_concurrent_refreshes_of_one_token_without_grace_exactly_one_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "0")
-    config.get_settings.cache_clear()
+    config.clear_caches()
     _user()
     pair = _login()
 
@@ -349,7 +349,7 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
 def test_login_racing_another_logins_rehash_still_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
     user_id = _user()
     monkeypatch.setenv("BCRYPT_ROUNDS", "5")
-    config.get_settings.cache_clear()
+    config.clear_caches()
     real_replace = UserRepository.replace_password
 
     def lose_to_a_concurrent_rehash(
