@@ -66,7 +66,7 @@ openapi: install
 events: openapi
 	$(BIN)/python -m local_api.fixtures
 
-# The MongoDB indexes (shared/indexes.py) on the database at MONGODB_URI (MONGODB_DB_NAME, default
+# The MongoDB indexes (shared/data/indexes.py) on the database at MONGODB_URI (MONGODB_DB_NAME, default
 # emergent_db): for a database no stack deploys to, such as a developer's Atlas cluster. Idempotent. A
 # deploy creates them itself (the MongoIndexes custom resource); the local API's embedded store at start.
 indexes: install
