@@ -11,6 +11,7 @@ read once here, at collection.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import uuid
@@ -61,11 +62,16 @@ def real_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Database[dict[str
 
 @pytest.fixture
 def start_on_mongodb(real_database: Database[dict[str, Any]], start_api: StartApi, tmp_path: Path) -> StartOnMongoDB:
-    """Start a local API on the test's database (one more server, one more Lambda container)."""
+    """Start a local API on the test's database (one more server, one more Lambda container).
+
+    Each server gets a data directory of its own: with MONGODB_URI set nothing is stored there, but a
+    local API still locks its data directory, so two servers on one directory would not both start.
+    """
     env = {"MONGODB_URI": REAL_MONGODB_URI, "MONGODB_DB_NAME": real_database.name, "JWT_SECRET": JWT_SECRET}
+    started = itertools.count()
 
     def start() -> LocalApi:
-        server = start_api("--data-dir", str(tmp_path / "unused-data"), env=env)
+        server = start_api("--data-dir", str(tmp_path / f"data-{next(started)}"), env=env)
         assert "Store: MongoDB at MONGODB_URI" in server.output()
         return server
 
