@@ -53,6 +53,42 @@ def translate_errors() -> Iterator[None]:
         raise
 
 
+# Errors after which the retryable-writes specification has a driver retry a write: a network error
+# or a "not primary" / "node is recovering" answer (AutoReconnect: NotPrimaryError is one, with codes
+# such as 10107 NotWritablePrimary and 189 PrimarySteppedDown), or a server error with these codes or
+# the RetryableWriteError label. ServerSelectionTimeoutError is an AutoReconnect too, but it is not
+# retried: no server was found within the whole timeout, and a second wait would only double it.
+_RETRYABLE_WRITE_CODES = frozenset({6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+
+
+def _retryable_write_error(e: mongo_errors.PyMongoError) -> bool:
+    if isinstance(e, mongo_errors.ServerSelectionTimeoutError):
+        return False
+    if isinstance(e, mongo_errors.AutoReconnect):
+        return True
+    if isinstance(e, mongo_errors.OperationFailure):
+        return e.code in _RETRYABLE_WRITE_CODES or e.has_error_label("RetryableWriteError")
+    return False
+
+
+def retry_once(write: Callable[[], T]) -> T:
+    """``write()``, run once more after an error the driver would have retried a retryable write for.
+
+    For update_many and delete_many, which pymongo sends once whatever happens: without this, a
+    connection dropped after the server applied a password change's "end every session" or an account
+    deletion's "remove every prompt" would be a 503 for a change that happened. Only for writes whose
+    second run leaves the database as the first one did (end what is still live, delete what is still
+    there). The result is the last run's: after a retry, counts do not include what the first run did.
+    """
+    try:
+        return write()
+    except mongo_errors.PyMongoError as e:
+        if not _retryable_write_error(e):
+            raise
+        logger.warning("Retrying an idempotent write once after %s", type(e).__name__)
+    return write()
+
+
 def translated(func: Callable[..., T]) -> Callable[..., T]:
     """Decorator form of translate_errors for repository methods."""
 
@@ -89,8 +125,12 @@ def get_client() -> MongoClient[Document]:
             # connection behind a load balancer) from stalling the next operation. The driver's 100
             # would let each container hold many connections to a cluster whose limit is shared by
             # every container. minPoolSize stays 0: no connection is opened ahead of use. Retryable
-            # reads and writes (the driver's default, stated here) retry once after a network error,
-            # which is what a connection dropped while the container was frozen looks like.
+            # reads and writes (the driver's default, stated here) retry a read, or a single-document
+            # write (insert_one, update_one, replace_one, delete_one, find_one_and_*), once after a
+            # network error or a "not primary" answer: a connection dropped while the container was
+            # frozen, or a primary that stepped down. The driver never retries update_many or
+            # delete_many (a multi-document write is not a retryable write): the repositories run
+            # those, all idempotent, through retry_once() below.
             _client = MongoClient(
                 uri,
                 appname="prompt-api",
