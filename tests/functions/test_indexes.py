@@ -229,3 +229,39 @@ def test_user_without_index_rights_answers_failed_saying_what_it_needs(
         "MongoDB refused to create the indexes (Unauthorized): the database user needs the createIndex action"
         " (log stream test)"
     )
+
+
+def test_an_equivalent_index_made_by_hand_is_reused_and_the_answer_says_so(
+    cloudformation: Answers, bare_store: Any
+) -> None:
+    bare_store[DEFAULT_DB_NAME].users.create_index("email", unique=True)  # email_1
+    bare_store[DEFAULT_DB_NAME].sessions.create_index("expires_at", name="expires", expireAfterSeconds=60)
+
+    run(cloudformation_event("Update", cloudformation, physical_id=PHYSICAL_ID))
+
+    answer = cloudformation.only()
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Reason"] == "9 indexes ensured; reused users.email_1; replaced sessions.expires"
+    assert answer["Data"] == {
+        "Database": DEFAULT_DB_NAME,
+        "Indexes": "9",
+        "Reused": "users.email_1",
+        "Replaced": "sessions.expires",
+    }
+    assert "email_unique" not in bare_store[DEFAULT_DB_NAME].users.index_information()
+
+
+def test_an_index_of_ours_keys_with_other_options_answers_failed_saying_what_to_run(
+    cloudformation: Answers, bare_store: Any
+) -> None:
+    bare_store[DEFAULT_DB_NAME].users.create_index("email")  # email_1, not unique
+
+    run(cloudformation_event("Update", cloudformation, physical_id=PHYSICAL_ID))
+
+    answer = cloudformation.only()
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"] == (
+        "users.email_1 has the keys of our index email_unique but other options (ours: {'unique': True}): give it "
+        'ours or drop it (db.users.dropIndex("email_1")), then create the indexes again (make indexes, or deploy)'
+        " (log stream test)"
+    )

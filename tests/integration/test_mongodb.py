@@ -25,8 +25,18 @@ import pymongo
 import pytest
 import requests
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
-from shared.data.indexes import INDEXES, ensure_indexes
+from shared.data.indexes import (
+    INDEX_KEY_SPECS_CONFLICT,
+    INDEX_OPTIONS_CONFLICT,
+    INDEXES,
+    PRESENT,
+    REPLACED,
+    REUSED,
+    IndexConflict,
+    ensure_indexes,
+)
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
 from tests.support import PASSWORD, create_prompt, invoke
@@ -211,6 +221,60 @@ def test_ensure_indexes_creates_every_index_once_and_again_changes_nothing(
     assert before["sessions"]["expires"]["expireAfterSeconds"] == 0
     assert before["prompts"]["user_newest_first"]["key"] == [("user_id", 1), ("created_at", -1), ("_id", -1)]
     assert {name: len(info) - 1 for name, info in before.items()} == {name: len(i) for name, i in INDEXES.items()}
+
+
+@pytest.fixture
+def bare_real_database(real_database: Database[dict[str, Any]]) -> Iterator[Database[dict[str, Any]]]:
+    """A second database of the test's own on the real server, without any index yet; dropped at the end."""
+    database = real_database.client[f"{real_database.name}_bare"]
+    try:
+        yield database
+    finally:
+        real_database.client.drop_database(database.name)
+
+
+def test_real_mongodb_refuses_an_equivalent_index_under_another_name_and_another_one_under_ours(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    """What ensure_indexes reads the indexes first to avoid: the server's codes 85 and 86."""
+    users = bare_real_database.users
+    users.create_index("email", unique=True)  # email_1
+    users.create_index("username", name="by_name")
+
+    with pytest.raises(OperationFailure) as equivalent:
+        users.create_index("email", name="email_unique", unique=True)
+    with pytest.raises(OperationFailure) as other_keys:
+        users.create_index("email", name="by_name")
+
+    assert equivalent.value.code == INDEX_OPTIONS_CONFLICT
+    assert other_keys.value.code == INDEX_KEY_SPECS_CONFLICT
+
+
+def test_ensure_indexes_on_real_mongodb_reuses_an_equivalent_index_and_replaces_a_changed_one(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    bare_real_database.users.create_index("email", unique=True)  # by hand, or by the seed's app
+    bare_real_database.sessions.create_index("expires_at", name="expires", expireAfterSeconds=3600)
+
+    ensured = {(e.collection, e.name): e for e in ensure_indexes(bare_real_database)}
+    again = {(e.collection, e.name): e.outcome for e in ensure_indexes(bare_real_database)}
+
+    assert (ensured["users", "email_unique"].outcome, ensured["users", "email_unique"].found_as) == (REUSED, "email_1")
+    assert ensured["sessions", "expires"].outcome == REPLACED
+    assert set(bare_real_database.users.index_information()) == {"_id_", "email_1"}
+    assert bare_real_database.sessions.index_information()["expires"]["expireAfterSeconds"] == 0
+    assert again == {key: REUSED if key == ("users", "email_unique") else PRESENT for key in ensured}
+
+
+def test_ensure_indexes_on_real_mongodb_stops_at_our_keys_with_other_options_under_another_name(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    bare_real_database.users.create_index("email")  # email_1, not unique
+
+    with pytest.raises(IndexConflict, match=r'db\.users\.dropIndex\("email_1"\)'):
+        ensure_indexes(bare_real_database)
+
+    assert set(bare_real_database.users.index_information()) == {"_id_", "email_1"}
 
 
 def test_pages_of_prompts_follow_next_cursor_newest_first_without_gaps_or_duplicates(
