@@ -77,7 +77,7 @@ class Settings:
             mongodb_uri=_optional(environ, "MONGODB_URI"),
             mongodb_uri_secret_arn=_optional(environ, "MONGODB_URI_SECRET_ARN"),
             mongodb_db_name=_optional(environ, "MONGODB_DB_NAME") or DEFAULT_DB_NAME,
-            mongodb_timeout_ms=_int(environ, "MONGODB_TIMEOUT_MS", 2000, low=100, high=20000),
+            mongodb_timeout_ms=_int(environ, "MONGODB_TIMEOUT_MS", 15000, low=100, high=20000),
             jwt_secret=_optional(environ, "JWT_SECRET"),
             jwt_secret_arn=_optional(environ, "JWT_SECRET_ARN"),
             jwt_expire_minutes=_int(environ, "JWT_EXPIRE_MINUTES", 60, low=1, high=60 * 24 * 30),

@@ -33,6 +33,30 @@ _installed: MongoClient[Document] | None = None
 
 NOT_CONFIGURED = "Database not configured: set MONGODB_URI"
 
+# The client's timeouts, from three numbers:
+# - a primary election: MongoDB's manual says the median time to elect a new primary "should not
+#   typically exceed 12 seconds" with default settings, detection of the lost primary included
+#   (https://www.mongodb.com/docs/manual/core/replica-set-elections/); Atlas's own failover tests
+#   show the same (about 12 s in server selection). During one, the write in flight fails (the old
+#   primary steps down and closes its connections, or stops answering) and the driver's one retry
+#   waits in server selection for the new primary: the server-selection timeout (MONGODB_TIMEOUT_MS,
+#   default 15 s) covers an election with margin, so a failover is a slower request, not a 503;
+# - the function's timeout: one request's worst case in a failover is a stalled operation
+#   (SOCKET_TIMEOUT_MS, 5 s) plus the retry's server selection (15 s) plus the request's own work
+#   (bcrypt, the other operations, fast again on the new primary): about 21 s, so the functions need
+#   a Timeout of 25 s (template.yaml Globals). With a shorter one, Lambda may stop the function first
+#   and the client gets API Gateway's 502 instead of the 503 {"detail"}: MONGODB_TIMEOUT_MS plus
+#   SOCKET_TIMEOUT_MS plus a second must fit in the Timeout (with 10 s, MONGODB_TIMEOUT_MS=4000);
+# - API Gateway's integration timeout, 29 s: the ceiling of the function's Timeout (past it, the
+#   caller gets the gateway's 504 whatever the function answers later).
+# A database that is down altogether is a 503 after the server-selection timeout. Connecting to a
+# reachable member takes well under a second (TCP and TLS), so a connection attempt (and a server
+# check by the monitor) gives up after CONNECT_TIMEOUT_MS; an operation waits for its answer at most
+# SOCKET_TIMEOUT_MS (every query is indexed and small; the index builds of a deploy have their own
+# pymongo.timeout, functions/indexes).
+CONNECT_TIMEOUT_MS = 5_000
+SOCKET_TIMEOUT_MS = 5_000
+
 _UNAVAILABLE = (
     mongo_errors.ConnectionFailure,  # includes ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
     mongo_errors.ExecutionTimeout,
@@ -139,9 +163,9 @@ def get_client() -> MongoClient[Document]:
                 maxPoolSize=2,
                 retryReads=True,
                 retryWrites=True,
-                serverSelectionTimeoutMS=timeout_ms,
-                connectTimeoutMS=timeout_ms,
-                socketTimeoutMS=4 * timeout_ms,  # a stuck operation still ends before the function's timeout
+                serverSelectionTimeoutMS=timeout_ms,  # the timeouts: see CONNECT_TIMEOUT_MS above
+                connectTimeoutMS=min(timeout_ms, CONNECT_TIMEOUT_MS),
+                socketTimeoutMS=SOCKET_TIMEOUT_MS,
             )
     return _client
 
