@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,9 @@ from shared.data.indexes import (
 )
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
-from tests.support import PASSWORD, create_prompt, invoke
+from tests.support import PASSWORD, authorize, create_prompt, invoke
 from tests.support import login as login_in_process
+from tests.support import login_pair as login_in_process_pair
 from tests.support import register as register_in_process
 
 REAL_MONGODB_URI = os.environ.get("MONGODB_URI", "")
@@ -138,6 +139,31 @@ def test_prompt_journey_on_real_mongodb() -> None:
     assert seen == created[::-1]
     assert (updated.status, updated.body["response"]) == (200, "r")
     assert deleted.status == 204
+
+
+def test_expired_sessions_and_login_windows_the_ttl_monitor_has_not_removed_are_treated_as_gone(
+    real_database: Database[dict[str, Any]],
+) -> None:
+    """A server keeps expired documents until its TTL monitor passes (every 60 s): the code's own
+    expiry filters, evaluated by the server, must refuse them."""
+    register_in_process()
+    pair = login_in_process_pair()
+    for _ in range(5):
+        invoke("login", body={"email": "ada@example.com", "password": "wrong password"})
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    real_database.sessions.update_many({}, {"$set": {"expires_at": past}})
+    real_database.login_attempts.update_many({}, {"$set": {"expires_at": past}})
+
+    refreshed = invoke("refresh_token", body={"refresh_token": pair["refresh_token"]})
+    with pytest.raises(Exception, match="Unauthorized"):
+        authorize(pair["access_token"])
+    wrong_again = invoke("login", body={"email": "ada@example.com", "password": "wrong password"})
+
+    assert (refreshed.status, refreshed.body) == (401, {"detail": "Invalid refresh token"})
+    assert wrong_again.status == 401  # a new window, not the 429 of the expired one
+    window = real_database.login_attempts.find_one({})
+    assert window is not None
+    assert window["count"] == 1
 
 
 # Over HTTP, through the local API on MongoDB ------------------------------------------------
