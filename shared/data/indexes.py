@@ -108,13 +108,6 @@ def _ensure(collection: Collection[Any], index: Index) -> EnsuredIndex:
     found = _found(where, index, specs)
     if found is not None:
         return found
-    others = sorted(name for name, (keys, _) in specs.items() if keys == index.keys and name != index.name)
-    if others:
-        raise IndexConflict(
-            f"{where}.{others[0]} has the keys of our index {index.name} but other options (ours: "
-            f'{index.options or "none"}): give it ours or drop it (db.{where}.dropIndex("{others[0]}")), '
-            "then create the indexes again (make indexes, or deploy)"
-        )
     outcome = CREATED
     if index.name in specs:  # our name, another definition: another version's (a failed deploy, its rollback)
         collection.drop_index(index.name)
@@ -125,10 +118,19 @@ def _ensure(collection: Collection[Any], index: Index) -> EnsuredIndex:
         if e.code not in (INDEX_OPTIONS_CONFLICT, INDEX_KEY_SPECS_CONFLICT):
             raise
         # A concurrent run (another deploy, make indexes) got there between our read and this create,
-        # or the server calls equivalent what we did not: read again, once, and decide from that.
-        found = _found(where, index, _specs(collection))
+        # or an index of another name has our keys and other options the server does not tell apart
+        # (expireAfterSeconds, say): read again, once, and decide from that.
+        specs = _specs(collection)
+        found = _found(where, index, specs)
         if found is not None:
             return found
+        others = sorted(name for name, (keys, _) in specs.items() if keys == index.keys and name != index.name)
+        if others:
+            raise IndexConflict(
+                f"{where}.{others[0]} has the keys of our index {index.name} but other options (ours: "
+                f'{index.options or "none"}): give it ours or drop it (db.{where}.dropIndex("{others[0]}")), '
+                "then create the indexes again (make indexes, or deploy)"
+            ) from e
         details = e.details or {}
         raise IndexConflict(
             f"MongoDB refused {where}.{index.name} ({details.get('codeName') or e.code}: "
@@ -140,8 +142,8 @@ def _ensure(collection: Collection[Any], index: Index) -> EnsuredIndex:
 def ensure_indexes(db: Database[Any]) -> list[EnsuredIndex]:
     """Make every index of ``INDEXES`` exist; idempotent. What it found or did, index by index.
 
-    For each index, what the collection already has decides (``listIndexes`` first, so that a server
-    never has to refuse a ``createIndexes``):
+    For each index, what the collection already has decides (``listIndexes`` first: a server refuses
+    a ``createIndexes`` only where an index that is not ours stands in the way):
 
     - our name with our definition: nothing to do (PRESENT);
     - our keys and options under another name, an ``email_1`` made by hand or by the seed's app: that
@@ -154,11 +156,14 @@ def ensure_indexes(db: Database[Any]) -> list[EnsuredIndex]:
       which runs this with the older definitions, and leave the stack in UPDATE_ROLLBACK_FAILED. For a
       unique index, writes in the moment between drop and create are not checked, and if stored
       documents break the new definition the create fails (the deploy stops, with the server's reason);
-    - our keys under another name with other options (``email_1`` not unique, say): not ours to drop,
-      and no server has both; IndexConflict, before anything changes, saying what to run.
+    - otherwise ours is created. Beside an index of our keys with other options under another name,
+      that is for the server to allow: since MongoDB 5.0 ``unique`` and ``sparse`` tell two indexes of
+      the same keys apart (a non-unique ``email_1`` stays, ours is added); other options do not
+      (``expireAfterSeconds``), and it refuses with IndexOptionsConflict. That index is not ours to
+      drop: IndexConflict, saying which index it is and what to run.
 
-    Should ``createIndexes`` still meet IndexOptionsConflict or IndexKeySpecsConflict (codes 85, 86: a
-    concurrent run), the indexes are read again and decide once more; else IndexConflict. Raises the
+    On IndexOptionsConflict or IndexKeySpecsConflict (codes 85, 86: that case, or a concurrent run
+    that got there first) the indexes are read again and decide once more; else IndexConflict. Raises the
     driver's other errors (an unreachable server, a user without the createIndex action, stored
     documents that break a unique index): callers decide what they become.
     """

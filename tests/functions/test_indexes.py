@@ -21,7 +21,7 @@ from pymongo.errors import OperationFailure
 
 from shared.config import DEFAULT_DB_NAME
 from shared.data import client as db
-from shared.data.indexes import INDEXES
+from shared.data.indexes import INDEXES, IndexConflict
 from tests.support import FakeContext, load_event, load_function
 
 PHYSICAL_ID = "prompt-api-dev-MongoIndexes"  # from the fixture's StackId and LogicalResourceId
@@ -251,17 +251,22 @@ def test_an_equivalent_index_made_by_hand_is_reused_and_the_answer_says_so(
     assert "email_unique" not in bare_store[DEFAULT_DB_NAME].users.index_information()
 
 
-def test_an_index_of_ours_keys_with_other_options_answers_failed_saying_what_to_run(
-    cloudformation: Answers, bare_store: Any
+def test_an_index_standing_in_the_way_answers_failed_saying_what_to_run(
+    cloudformation: Answers, bare_store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bare_store[DEFAULT_DB_NAME].users.create_index("email")  # email_1, not unique
+    function = load_function("indexes")
+    message = (
+        "sessions.expires_at_1 has the keys of our index expires but other options (ours: {'expireAfterSeconds': 0}): "
+        'give it ours or drop it (db.sessions.dropIndex("expires_at_1")), then create the indexes again (make '
+        "indexes, or deploy)"
+    )
 
-    run(cloudformation_event("Update", cloudformation, physical_id=PHYSICAL_ID))
+    def conflict(database: Any) -> list[Any]:
+        raise IndexConflict(message)
+
+    monkeypatch.setattr(function, "ensure_indexes", conflict)
+
+    function.lambda_handler(cloudformation_event("Update", cloudformation, physical_id=PHYSICAL_ID), FakeContext())
 
     answer = cloudformation.only()
-    assert answer["Status"] == "FAILED"
-    assert answer["Reason"] == (
-        "users.email_1 has the keys of our index email_unique but other options (ours: {'unique': True}): give it "
-        'ours or drop it (db.users.dropIndex("email_1")), then create the indexes again (make indexes, or deploy)'
-        " (log stream test)"
-    )
+    assert (answer["Status"], answer["Reason"]) == ("FAILED", f"{message} (log stream test)")

@@ -28,6 +28,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from shared.data.indexes import (
+    CREATED,
     INDEX_KEY_SPECS_CONFLICT,
     INDEX_OPTIONS_CONFLICT,
     INDEXES,
@@ -292,15 +293,29 @@ def test_ensure_indexes_on_real_mongodb_reuses_an_equivalent_index_and_replaces_
     assert again == {key: REUSED if key == ("users", "email_unique") else PRESENT for key in ensured}
 
 
-def test_ensure_indexes_on_real_mongodb_stops_at_our_keys_with_other_options_under_another_name(
+def test_ensure_indexes_on_real_mongodb_adds_ours_beside_a_non_unique_index_of_our_keys(
     bare_real_database: Database[dict[str, Any]],
 ) -> None:
-    bare_real_database.users.create_index("email")  # email_1, not unique
+    bare_real_database.users.create_index("email")  # email_1, not unique: a server since 5.0 allows both
 
-    with pytest.raises(IndexConflict, match=r'db\.users\.dropIndex\("email_1"\)'):
+    ensured = {(e.collection, e.name): e.outcome for e in ensure_indexes(bare_real_database)}
+
+    assert ensured["users", "email_unique"] == CREATED
+    assert bare_real_database.users.index_information()["email_unique"]["unique"] is True
+
+
+def test_ensure_indexes_on_real_mongodb_stops_at_an_index_of_our_keys_with_another_expiry(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    """The server refuses ours (IndexOptionsConflict, 85): the message says which index and what to run."""
+    bare_real_database.sessions.create_index("expires_at", expireAfterSeconds=3600)  # expires_at_1
+
+    with pytest.raises(IndexConflict, match=r'db\.sessions\.dropIndex\("expires_at_1"\)') as conflict:
         ensure_indexes(bare_real_database)
 
-    assert set(bare_real_database.users.index_information()) == {"_id_", "email_1"}
+    assert isinstance(conflict.value.__cause__, OperationFailure)
+    assert conflict.value.__cause__.code == INDEX_OPTIONS_CONFLICT
+    assert "expires" not in bare_real_database.sessions.index_information()
 
 
 def test_pages_of_prompts_follow_next_cursor_newest_first_without_gaps_or_duplicates(

@@ -9,6 +9,7 @@ import pymongo
 import pytest
 from pymongo.errors import OperationFailure
 
+from shared.data import indexes
 from shared.data.indexes import (
     CREATED,
     INDEXES,
@@ -107,27 +108,55 @@ def test_our_index_with_another_definition_is_replaced_by_ours(
     assert {k: v for k, v in info.items() if k not in ("key", "v")} == index.options
 
 
-def test_our_keys_under_another_name_with_other_options_stop_before_any_change_saying_what_to_run() -> None:
+def test_ours_is_created_beside_an_index_of_our_keys_the_server_tells_apart() -> None:
     database = _database()
-    database.users.create_index("email")  # email_1, not unique: not ours to drop
+    database.users.create_index("email")  # email_1, not unique: since MongoDB 5.0 both may exist
+
+    ensured = ensure_indexes(database)
+
+    assert ensured[0] == EnsuredIndex("users", "email_unique", CREATED, "email_unique")
+    assert set(database.users.index_information()) == {"_id_", "email_1", "email_unique"}
+
+
+def test_an_index_of_our_keys_the_server_does_not_tell_apart_stops_with_what_to_run() -> None:
+    """The server refuses ours (code 85) beside a TTL index of our keys with another expiry."""
+    real = _database()
+    real.sessions.create_index("expires_at", expireAfterSeconds=3600)  # expires_at_1, by hand
+    database = _Database(
+        real,
+        "sessions",
+        lambda c: _RacingCollection(c, concurrent=lambda c: None, code=85, codename="IndexOptionsConflict"),
+        only_index="expires",
+    )
 
     with pytest.raises(IndexConflict) as conflict:
-        ensure_indexes(database)
+        ensure_indexes(database)  # type: ignore[arg-type]
 
     assert str(conflict.value) == (
-        "users.email_1 has the keys of our index email_unique but other options (ours: {'unique': True}): give it "
-        'ours or drop it (db.users.dropIndex("email_1")), then create the indexes again (make indexes, or deploy)'
+        "sessions.expires_at_1 has the keys of our index expires but other options (ours: "
+        "{'expireAfterSeconds': 0}): give it ours or drop it (db.sessions.dropIndex(\"expires_at_1\")), then "
+        "create the indexes again (make indexes, or deploy)"
     )
-    assert set(database.users.index_information()) == {"_id_", "email_1"}
+    assert set(real.sessions.index_information()) == {
+        "_id_",
+        "refresh_hash_unique",
+        "spent_hashes",
+        "user",
+        "expires_at_1",
+    }
 
 
 class _RacingCollection:
-    """A collection whose create_index meets what a concurrent run did first, as a server answers it."""
+    """A collection whose create_index (of ``only_index``, or any) is refused as a server refuses it, after
+    ``concurrent`` did what another run did first."""
 
-    def __init__(self, real: Any, *, concurrent: Any, code: int, codename: str) -> None:
+    def __init__(self, real: Any, *, concurrent: Any, code: int, codename: str, only_index: str | None = None) -> None:
         self._real, self._concurrent, self._code, self._codename = real, concurrent, code, codename
+        self._only = only_index
 
     def create_index(self, *args: Any, **kwargs: Any) -> str:
+        if self._only is not None and kwargs.get("name") != self._only:
+            return str(self._real.create_index(*args, **kwargs))
         self._concurrent(self._real)
         raise OperationFailure(
             "index conflict", code=self._code, details={"codeName": self._codename, "errmsg": "index conflict"}
@@ -138,11 +167,15 @@ class _RacingCollection:
 
 
 class _Database:
-    def __init__(self, real: Any, collection: str, wrap: Any) -> None:
-        self._real, self._collection, self._wrap = real, collection, wrap
+    def __init__(self, real: Any, collection: str, wrap: Any, *, only_index: str | None = None) -> None:
+        self._real, self._collection, self._wrap, self._only = real, collection, wrap, only_index
 
     def __getitem__(self, name: str) -> Any:
-        return self._wrap(self._real[name]) if name == self._collection else self._real[name]
+        if name != self._collection:
+            return self._real[name]
+        wrapped = self._wrap(self._real[name])
+        wrapped._only = self._only
+        return wrapped
 
 
 @pytest.mark.parametrize(
@@ -204,11 +237,20 @@ def test_other_refusals_of_create_index_are_raised_as_they_are() -> None:
 def test_make_indexes_says_what_stands_in_the_way(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server = mongomock.MongoClient(tz_aware=True)
-    server.emergent_db.users.create_index("email")
-    monkeypatch.setattr(pymongo, "MongoClient", lambda uri, **options: server)
+    ensure = indexes.ensure_indexes
+
+    def conflict(database: Any) -> list[EnsuredIndex]:
+        if database.name == "staging":
+            raise IndexConflict("sessions.expires_at_1 has the keys of our index expires but other options (...)")
+        return ensure(database)  # the tests' own store
+
+    monkeypatch.setattr(pymongo, "MongoClient", lambda uri, **options: mongomock.MongoClient())
+    monkeypatch.setattr(indexes, "ensure_indexes", conflict)
     monkeypatch.setenv("MONGODB_URI", "mongodb://db.example.com/")
+    monkeypatch.setenv("MONGODB_DB_NAME", "staging")
 
     assert main() == 1
 
-    assert capsys.readouterr().err.startswith("make indexes: users.email_1 has the keys of our index email_unique ")
+    assert capsys.readouterr().err == (
+        "make indexes: sessions.expires_at_1 has the keys of our index expires but other options (...)\n"
+    )
