@@ -119,6 +119,7 @@ class FunctionRuntime:
             self.environment.activate(function_id)
             if self.store is not None:
                 self.store.install()
+                self.store.expire_due()
             handler = self.handler(function_id)
             context = LambdaContext(function, region=self.region, account_id=self.account_id, request_id=request_id)
             try:

@@ -6,6 +6,12 @@ again on start, so a restart loses nothing. Indexes are not stored: they are cre
 store is installed as the functions' database (``project.DatabaseHook``), as a deploy creates them
 in AWS.
 
+TTL indexes behave as on a server: mongomock itself deletes an expired document the moment its
+collection is read, while a server keeps it until its TTL monitor passes (every 60 seconds, or later
+under load), so the code meets expired-but-stored documents and must filter them out itself.
+:func:`server_like_client` is a mongomock client that keeps them until :func:`ttl_pass`; the local API
+runs a pass once a minute (:meth:`EmbeddedStore.expire_due`), the tests when they say so.
+
 One server at a time owns a data directory: :class:`DataDirLock` (an OS lock on
 ``<data_dir>/lock``, held while the server runs) makes a second one refuse to start rather
 than overwrite the first one's writes with its own older snapshot.
@@ -18,12 +24,15 @@ import fcntl
 import logging
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import mongomock
+import mongomock.store
 from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
 
@@ -36,6 +45,61 @@ LOCK_FILE = "lock"
 FORMAT_VERSION = 1
 _JSON_OPTIONS = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True, tzinfo=UTC)
 _SYSTEM_PREFIX = "system."
+
+
+TTL_MONITOR_SECONDS = 60.0  # a server's TTL monitor runs this often (ttlMonitorSleepSecs)
+
+
+class _TtlOnPassCollection(mongomock.store.CollectionStore):
+    """A mongomock collection whose TTL indexes delete only in a TTL pass, as a server's monitor does.
+
+    mongomock calls ``_remove_expired_documents`` before every read (``find``, ``count``, a lookup by
+    ``_id``...); here that does nothing, and :meth:`ttl_pass` runs mongomock's own expiry once.
+    """
+
+    def _remove_expired_documents(self) -> None:
+        """Reads leave expired documents in place (a server's reads do too)."""
+
+    def ttl_pass(self) -> int:
+        """Delete the documents the collection's TTL indexes say have expired; how many."""
+        before = len(self._documents)
+        super()._remove_expired_documents()  # type: ignore[no-untyped-call]  # mongomock is unannotated
+        return before - len(self._documents)
+
+
+class _TtlOnPassDatabase(mongomock.store.DatabaseStore):
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._collections:
+            self._collections[name] = _TtlOnPassCollection(name)  # type: ignore[no-untyped-call]
+        return self._collections[name]
+
+    def rename(self, name: str, new_name: str) -> None:
+        collection = self._collections.pop(name, None) or _TtlOnPassCollection(new_name)  # type: ignore[no-untyped-call]
+        collection.name = new_name
+        self._collections[new_name] = collection
+
+
+class _TtlOnPassServer(mongomock.store.ServerStore):
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._databases:
+            self._databases[name] = _TtlOnPassDatabase()  # type: ignore[no-untyped-call]
+        return self._databases[name]
+
+
+def server_like_client() -> Any:
+    """A mongomock client (``tz_aware``, as the functions' client) whose TTL indexes wait for :func:`ttl_pass`."""
+    return mongomock.MongoClient(tz_aware=True, _store=_TtlOnPassServer())  # type: ignore[no-untyped-call]
+
+
+def ttl_pass(client: Any) -> int:
+    """One pass of the TTL monitor over every collection of ``client`` (a :func:`server_like_client`):
+    the expired documents are deleted now; the number deleted."""
+    server: _TtlOnPassServer = client._store
+    return sum(
+        collection.ttl_pass()
+        for database in list(server._databases.values())
+        for collection in list(database._collections.values())
+    )
 
 
 class StoreError(RuntimeError):
@@ -101,10 +165,12 @@ class DataDirLock:
 class EmbeddedStore:
     """A mongomock client, with its data in ``<data_dir>/store.json`` unless in memory."""
 
-    def __init__(self, data_dir: Path | None) -> None:
+    def __init__(self, data_dir: Path | None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = data_dir / STORE_FILE if data_dir is not None else None
-        self.client: Any = mongomock.MongoClient(tz_aware=True)
+        self.client: Any = server_like_client()
         self._hook = DatabaseHook()
+        self._clock = clock
+        self._last_ttl_pass: float | None = None
 
     def load(self) -> int:
         """Read the stored documents back; the number of documents loaded."""
@@ -152,6 +218,15 @@ class EmbeddedStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         _sync_directory(self.path.parent)
+
+    def expire_due(self) -> int:
+        """The TTL monitor: a pass when none ran in the last ``TTL_MONITOR_SECONDS`` (the first call runs
+        one); called before each invocation. The number of documents deleted."""
+        now = self._clock()
+        if self._last_ttl_pass is not None and now - self._last_ttl_pass < TTL_MONITOR_SECONDS:
+            return 0
+        self._last_ttl_pass = now
+        return ttl_pass(self.client)
 
     def install(self) -> None:
         """Make this store the functions' database (again, when a reload made new modules)."""

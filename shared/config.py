@@ -129,7 +129,7 @@ class DatabaseSettings:
     mongodb_uri: str | None = setting("MONGODB_URI", optional)
     mongodb_uri_secret_arn: str | None = setting("MONGODB_URI_SECRET_ARN", optional)
     mongodb_db_name: str = setting("MONGODB_DB_NAME", text(DEFAULT_DB_NAME))
-    mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", integer(2000, low=100, high=20000))
+    mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", integer(15000, low=100, high=20000))
     secrets_max_age: int = _secrets_max_age_field()
 
     @classmethod

@@ -19,6 +19,8 @@ from types import ModuleType
 from typing import Any
 
 from local_api.harness import free_port as free_port  # one port finder for in-process and server tests
+from local_api.store import server_like_client
+from local_api.store import ttl_pass as store_ttl_pass
 from shared.config import VARIABLES
 from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID
 
@@ -35,6 +37,7 @@ NOT_SETTINGS_VARIABLES = ("POWERTOOLS_LOGGER_LOG_EVENT", "AWS_PROFILE")
 CLEARED_VARIABLES = (*VARIABLES, *NOT_SETTINGS_VARIABLES)
 
 _UNSET: Any = object()
+_store_client: Any = None  # the in-memory store reset_containers() installed last
 
 
 def reset_containers() -> None:
@@ -42,8 +45,9 @@ def reset_containers() -> None:
 
     Where a test configures no MongoDB URI, its functions use a fresh in-memory store
     (mongomock) with the indexes the deploy creates, installed through ``shared.data.client``'s hook.
+    Like a server, it keeps TTL-expired documents until a TTL pass: ``ttl_pass()``.
     """
-    import mongomock
+    global _store_client
     from aws_lambda_powertools.metrics.provider import cold_start
     from aws_lambda_powertools.utilities import parameters
 
@@ -56,9 +60,10 @@ def reset_containers() -> None:
     metrics.clear_metrics()
     cold_start.reset_cold_start_flag()
     db.reset()
-    client = mongomock.MongoClient(tz_aware=True)
+    client = server_like_client()
     ensure_indexes(client[config.DEFAULT_DB_NAME])
     db.use_client(client)
+    _store_client = client
     parameters.clear_caches()
     # Powertools configures a service's logger once per process; a new container starts bare.
     service_logger = logging.getLogger("prompt-api")
@@ -67,6 +72,13 @@ def reset_containers() -> None:
     for attribute in ("init", "powertools_handler", "powertools_buffer_config", "powertools_buffer_cache"):
         if hasattr(service_logger, attribute):
             delattr(service_logger, attribute)
+
+
+def ttl_pass() -> int:
+    """What a server's TTL monitor does about once a minute, now, in the tests' store: delete the
+    documents its TTL indexes say have expired. Until then, expired documents stay readable, as on a
+    server. The number deleted."""
+    return store_ttl_pass(_store_client)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -120,6 +120,18 @@ def test_function_times_out_before_api_gateway_does(function: str) -> None:
     assert 1 <= setting(function, "Timeout") < API_GATEWAY_TIMEOUT_SECONDS
 
 
+@pytest.mark.parametrize("function", GATEWAY_FUNCTIONS)
+def test_function_outlasts_a_stalled_operation_and_a_failover(function: str) -> None:
+    """A request in a failover: an operation stalled until the socket timeout, then its retry waiting the
+    server-selection timeout for the new primary, then a second for the rest of its work. The function
+    must still be running to answer (a 503 at worst), not stopped by Lambda (API Gateway's 502)."""
+    from shared.data.client import SOCKET_TIMEOUT_MS
+
+    worst_ms = SOCKET_TIMEOUT_MS + DatabaseSettings.from_env({}).mongodb_timeout_ms + 1000
+
+    assert worst_ms <= setting(function, "Timeout") * 1000
+
+
 def test_indexes_are_created_by_a_custom_resource_that_reruns_when_the_layer_changes() -> None:
     resource = RESOURCES["MongoIndexes"]
     properties = resource["Properties"]

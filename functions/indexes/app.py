@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pymongo.errors import OperationFailure
 
 from shared.data.client import get_database, translate_errors
-from shared.data.indexes import ensure_indexes
+from shared.data.indexes import REPLACED, REUSED, IndexConflict, ensure_indexes
 from shared.errors import ConfigurationError, ServiceUnavailable
 
 logger = Logger()
@@ -100,13 +100,28 @@ def apply(request_type: str, seconds: float) -> dict[str, str]:
         # Index builds may take longer than one operation's socket timeout: pymongo.timeout gives the
         # block the time left instead, so that the driver still gives up before the function does.
         with pymongo.timeout(seconds):
-            names = ensure_indexes(database)
-    logger.info("Indexes ensured", extra={"database": database.name, "indexes": names})
-    return {"Database": database.name, "Indexes": str(len(names))}
+            ensured = ensure_indexes(database)
+    logger.info("Indexes ensured", extra={"database": database.name, "indexes": [str(e) for e in ensured]})
+    data = {"Database": database.name, "Indexes": str(len(ensured))}
+    # What a reader of the stack's events should know: an index of ours served by one made by hand (or
+    # by the seed's app) under another name, and our indexes whose older definition was replaced.
+    for key, outcome in (("Reused", REUSED), ("Replaced", REPLACED)):
+        found = [f"{e.collection}.{e.found_as}" for e in ensured if e.outcome == outcome]
+        if found:
+            data[key] = ", ".join(found)
+    return data
+
+
+def success_reason(data: dict[str, str]) -> str:
+    """The SUCCESS answer's reason: plain SUCCESS, unless an index was reused or replaced."""
+    notes = [f"{key.lower()} {data[key]}" for key in ("Reused", "Replaced") if key in data]
+    return f"{data['Indexes']} indexes ensured; {'; '.join(notes)}"[:MAX_REASON] if notes else SUCCESS
 
 
 def reason_for(error: Exception) -> str:
     """A short reason for CloudFormation: what failed, never a secret or a stack trace."""
+    if isinstance(error, IndexConflict):
+        return str(error)  # which index stands in the way, and what to run
     if isinstance(error, ServiceUnavailable):
         return f"Indexes not (all) created: {error.detail}, or slower than the function's timeout"
     if isinstance(error, ConfigurationError):
@@ -129,13 +144,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     timer.start()
     try:
         data = apply(str(event.get("RequestType")), max(seconds - 1.0, 0.1))
-    except (ServiceUnavailable, ConfigurationError, OperationFailure) as e:
+    except (ServiceUnavailable, ConfigurationError, OperationFailure, IndexConflict) as e:
         logger.error("Indexes not created", extra={"error": type(e).__name__})
         answer.send(FAILED, reason_for(e))
     except Exception as e:  # CloudFormation must get an answer, whatever went wrong
         logger.exception("Indexes not created: unexpected error")
         answer.send(FAILED, reason_for(e))
     else:
-        answer.send(SUCCESS, data=data)
+        answer.send(SUCCESS, success_reason(data), data=data)
     finally:
         timer.cancel()

@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 
 from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
 from shared.config import token_settings
-from shared.data.client import Document, get_database, translated
+from shared.data.client import Document, get_database, retry_once, translated
 from shared.ids import new_id, utcnow
 
 _CALLER_FIELDS = ("_id", "is_active", "sessions_valid_after")
@@ -137,16 +137,16 @@ class SessionRepository:
 
     @translated
     def end_all(self, user_id: str, *, reason: str) -> int:
-        """End every live session of ``user_id``; how many ended."""
-        result = self.collection.update_many(
-            {"user_id": user_id, "ended_at": None}, {"$set": {"ended_at": utcnow(), "end_reason": reason}}
-        )
-        return result.modified_count
+        """End every live session of ``user_id``; how many ended (retried once: ``retry_once``)."""
+        ended = {"$set": {"ended_at": utcnow(), "end_reason": reason}}
+        return retry_once(
+            lambda: self.collection.update_many({"user_id": user_id, "ended_at": None}, ended)
+        ).modified_count
 
     @translated
     def delete_all(self, user_id: str) -> int:
-        """Remove every session of ``user_id``; how many."""
-        return self.collection.delete_many({"user_id": user_id}).deleted_count
+        """Remove every session of ``user_id``; how many (retried once: ``retry_once``)."""
+        return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count
 
     @translated
     def owner(self, user_id: str) -> Document | None:

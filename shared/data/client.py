@@ -33,6 +33,30 @@ _installed: MongoClient[Document] | None = None
 
 NOT_CONFIGURED = "Database not configured: set MONGODB_URI"
 
+# The client's timeouts, from three numbers:
+# - a primary election: MongoDB's manual says the median time to elect a new primary "should not
+#   typically exceed 12 seconds" with default settings, detection of the lost primary included
+#   (https://www.mongodb.com/docs/manual/core/replica-set-elections/), and an Atlas "test failover"
+#   measured by a MongoDB driver engineer spent 11.95 s in server selection. During one, the write in
+#   flight fails (the old primary steps down and closes its connections, or stops answering) and the
+#   driver's one retry waits in server selection for the new primary: the server-selection timeout (MONGODB_TIMEOUT_MS,
+#   default 15 s) covers an election with margin, so a failover is a slower request, not a 503;
+# - the function's timeout: one request's worst case in a failover is a stalled operation
+#   (SOCKET_TIMEOUT_MS, 5 s) plus the retry's server selection (15 s) plus the request's own work
+#   (bcrypt, the other operations, fast again on the new primary): about 21 s, so the functions need
+#   a Timeout of 25 s (template.yaml Globals). With a shorter one, Lambda may stop the function first
+#   and the client gets API Gateway's 502 instead of the 503 {"detail"}: MONGODB_TIMEOUT_MS plus
+#   SOCKET_TIMEOUT_MS plus a second must fit in the Timeout (with 10 s, MONGODB_TIMEOUT_MS=4000);
+# - API Gateway's integration timeout, 29 s: the ceiling of the function's Timeout (past it, the
+#   caller gets the gateway's 504 whatever the function answers later).
+# A database that is down altogether is a 503 after the server-selection timeout. Connecting to a
+# reachable member takes well under a second (TCP and TLS), so a connection attempt (and a server
+# check by the monitor) gives up after CONNECT_TIMEOUT_MS; an operation waits for its answer at most
+# SOCKET_TIMEOUT_MS (every query is indexed and small; the index builds of a deploy have their own
+# pymongo.timeout, functions/indexes).
+CONNECT_TIMEOUT_MS = 5_000
+SOCKET_TIMEOUT_MS = 5_000
+
 _UNAVAILABLE = (
     mongo_errors.ConnectionFailure,  # includes ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
     mongo_errors.ExecutionTimeout,
@@ -51,6 +75,42 @@ def translate_errors() -> Iterator[None]:
             logger.error("Database unavailable: %s", type(e).__name__)
             raise ServiceUnavailable("Database unavailable") from e
         raise
+
+
+# Errors after which the retryable-writes specification has a driver retry a write: a network error
+# or a "not primary" / "node is recovering" answer (AutoReconnect: NotPrimaryError is one, with codes
+# such as 10107 NotWritablePrimary and 189 PrimarySteppedDown), or a server error with these codes or
+# the RetryableWriteError label. ServerSelectionTimeoutError is an AutoReconnect too, but it is not
+# retried: no server was found within the whole timeout, and a second wait would only double it.
+_RETRYABLE_WRITE_CODES = frozenset({6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+
+
+def _retryable_write_error(e: mongo_errors.PyMongoError) -> bool:
+    if isinstance(e, mongo_errors.ServerSelectionTimeoutError):
+        return False
+    if isinstance(e, mongo_errors.AutoReconnect):
+        return True
+    if isinstance(e, mongo_errors.OperationFailure):
+        return e.code in _RETRYABLE_WRITE_CODES or e.has_error_label("RetryableWriteError")
+    return False
+
+
+def retry_once(write: Callable[[], T]) -> T:
+    """``write()``, run once more after an error the driver would have retried a retryable write for.
+
+    For update_many and delete_many, which pymongo sends once whatever happens: without this, a
+    connection dropped after the server applied a password change's "end every session" or an account
+    deletion's "remove every prompt" would be a 503 for a change that happened. Only for writes whose
+    second run leaves the database as the first one did (end what is still live, delete what is still
+    there). The result is the last run's: after a retry, counts do not include what the first run did.
+    """
+    try:
+        return write()
+    except mongo_errors.PyMongoError as e:
+        if not _retryable_write_error(e):
+            raise
+        logger.warning("Retrying an idempotent write once after %s", type(e).__name__)
+    return write()
 
 
 def translated(func: Callable[..., T]) -> Callable[..., T]:
@@ -89,8 +149,12 @@ def get_client() -> MongoClient[Document]:
             # connection behind a load balancer) from stalling the next operation. The driver's 100
             # would let each container hold many connections to a cluster whose limit is shared by
             # every container. minPoolSize stays 0: no connection is opened ahead of use. Retryable
-            # reads and writes (the driver's default, stated here) retry once after a network error,
-            # which is what a connection dropped while the container was frozen looks like.
+            # reads and writes (the driver's default, stated here) retry a read, or a single-document
+            # write (insert_one, update_one, replace_one, delete_one, find_one_and_*), once after a
+            # network error or a "not primary" answer: a connection dropped while the container was
+            # frozen, or a primary that stepped down. The driver never retries update_many or
+            # delete_many (a multi-document write is not a retryable write): the repositories run
+            # those, all idempotent, through retry_once() below.
             _client = MongoClient(
                 uri,
                 appname="prompt-api",
@@ -99,9 +163,9 @@ def get_client() -> MongoClient[Document]:
                 maxPoolSize=2,
                 retryReads=True,
                 retryWrites=True,
-                serverSelectionTimeoutMS=timeout_ms,
-                connectTimeoutMS=timeout_ms,
-                socketTimeoutMS=4 * timeout_ms,  # a stuck operation still ends before the function's timeout
+                serverSelectionTimeoutMS=timeout_ms,  # the timeouts: see CONNECT_TIMEOUT_MS above
+                connectTimeoutMS=min(timeout_ms, CONNECT_TIMEOUT_MS),
+                socketTimeoutMS=SOCKET_TIMEOUT_MS,
             )
     return _client
 

@@ -281,7 +281,7 @@ def migrate(db: Database[Document], report: Report | None = None) -> Report:
         _convert(db.status_checks, seed, _status_check, checks)
 
     try:
-        report.indexes = ensure_indexes(db)
+        report.indexes = [str(index) for index in ensure_indexes(db)]
     except OperationFailure as e:  # a duplicate email among the users left: said so, and exit status 3
         if not report.left:
             raise

@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from shared.data.client import Document, get_database, translated
+from shared.data.client import Document, get_database, retry_once, translated
 from shared.data.pages import from_document, paginate, to_model
 from shared.errors import NotFound
 from shared.ids import new_id, utcnow
@@ -64,5 +64,5 @@ class PromptRepository:
 
     @translated
     def delete_all(self, user_id: str) -> int:
-        """Remove every prompt of the user; the number removed."""
-        return self.collection.delete_many({"user_id": user_id}).deleted_count
+        """Remove every prompt of the user; the number removed (retried once: ``retry_once``)."""
+        return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count

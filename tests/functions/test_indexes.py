@@ -22,7 +22,7 @@ from pymongo.errors import OperationFailure
 from shared.config import DEFAULT_DB_NAME
 from shared.data import client as db
 from shared.data import indexes
-from shared.data.indexes import INDEXES
+from shared.data.indexes import INDEXES, IndexConflict
 from tests.support import FakeContext, load_event, load_function
 
 PHYSICAL_ID = "prompt-api-dev-MongoIndexes"  # from the fixture's StackId and LogicalResourceId
@@ -274,3 +274,44 @@ def test_make_indexes_refuses_a_bad_database_setting_naming_it(
 
     assert indexes.main() == 2
     assert capsys.readouterr().err == "make indexes: MONGODB_TIMEOUT_MS must be an integer, got 'soon'\n"
+
+
+def test_an_equivalent_index_made_by_hand_is_reused_and_the_answer_says_so(
+    cloudformation: Answers, bare_store: Any
+) -> None:
+    bare_store[DEFAULT_DB_NAME].users.create_index("email", unique=True)  # email_1
+    bare_store[DEFAULT_DB_NAME].sessions.create_index("expires_at", name="expires", expireAfterSeconds=60)
+
+    run(cloudformation_event("Update", cloudformation, physical_id=PHYSICAL_ID))
+
+    answer = cloudformation.only()
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Reason"] == "9 indexes ensured; reused users.email_1; replaced sessions.expires"
+    assert answer["Data"] == {
+        "Database": DEFAULT_DB_NAME,
+        "Indexes": "9",
+        "Reused": "users.email_1",
+        "Replaced": "sessions.expires",
+    }
+    assert "email_unique" not in bare_store[DEFAULT_DB_NAME].users.index_information()
+
+
+def test_an_index_standing_in_the_way_answers_failed_saying_what_to_run(
+    cloudformation: Answers, bare_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = load_function("indexes")
+    message = (
+        "sessions.expires_at_1 has the keys of our index expires but other options (ours: {'expireAfterSeconds': 0}): "
+        'give it ours or drop it (db.sessions.dropIndex("expires_at_1")), then create the indexes again (make '
+        "indexes, or deploy)"
+    )
+
+    def conflict(database: Any) -> list[Any]:
+        raise IndexConflict(message)
+
+    monkeypatch.setattr(function, "ensure_indexes", conflict)
+
+    function.lambda_handler(cloudformation_event("Update", cloudformation, physical_id=PHYSICAL_ID), FakeContext())
+
+    answer = cloudformation.only()
+    assert (answer["Status"], answer["Reason"]) == ("FAILED", f"{message} (log stream test)")

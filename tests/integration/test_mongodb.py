@@ -11,12 +11,13 @@ read once here, at collection.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,24 @@ import pymongo
 import pytest
 import requests
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
-from shared.data.indexes import INDEXES, ensure_indexes
+from shared.data.indexes import (
+    CREATED,
+    INDEX_KEY_SPECS_CONFLICT,
+    INDEX_OPTIONS_CONFLICT,
+    INDEXES,
+    PRESENT,
+    REPLACED,
+    REUSED,
+    IndexConflict,
+    ensure_indexes,
+)
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
-from tests.support import PASSWORD, create_prompt, invoke
+from tests.support import PASSWORD, authorize, create_prompt, invoke
 from tests.support import login as login_in_process
+from tests.support import login_pair as login_in_process_pair
 from tests.support import register as register_in_process
 
 REAL_MONGODB_URI = os.environ.get("MONGODB_URI", "")
@@ -61,11 +74,16 @@ def real_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Database[dict[str
 
 @pytest.fixture
 def start_on_mongodb(real_database: Database[dict[str, Any]], start_api: StartApi, tmp_path: Path) -> StartOnMongoDB:
-    """Start a local API on the test's database (one more server, one more Lambda container)."""
+    """Start a local API on the test's database (one more server, one more Lambda container).
+
+    Each server gets a data directory of its own: with MONGODB_URI set nothing is stored there, but a
+    local API still locks its data directory, so two servers on one directory would not both start.
+    """
     env = {"MONGODB_URI": REAL_MONGODB_URI, "MONGODB_DB_NAME": real_database.name, "JWT_SECRET": JWT_SECRET}
+    started = itertools.count()
 
     def start() -> LocalApi:
-        server = start_api("--data-dir", str(tmp_path / "unused-data"), env=env)
+        server = start_api("--data-dir", str(tmp_path / f"data-{next(started)}"), env=env)
         assert "Store: MongoDB at MONGODB_URI" in server.output()
         return server
 
@@ -122,6 +140,31 @@ def test_prompt_journey_on_real_mongodb() -> None:
     assert seen == created[::-1]
     assert (updated.status, updated.body["response"]) == (200, "r")
     assert deleted.status == 204
+
+
+def test_expired_sessions_and_login_windows_the_ttl_monitor_has_not_removed_are_treated_as_gone(
+    real_database: Database[dict[str, Any]],
+) -> None:
+    """A server keeps expired documents until its TTL monitor passes (every 60 s): the code's own
+    expiry filters, evaluated by the server, must refuse them."""
+    register_in_process()
+    pair = login_in_process_pair()
+    for _ in range(5):
+        invoke("login", body={"email": "ada@example.com", "password": "wrong password"})
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    real_database.sessions.update_many({}, {"$set": {"expires_at": past}})
+    real_database.login_attempts.update_many({}, {"$set": {"expires_at": past}})
+
+    refreshed = invoke("refresh_token", body={"refresh_token": pair["refresh_token"]})
+    with pytest.raises(Exception, match="Unauthorized"):
+        authorize(pair["access_token"])
+    wrong_again = invoke("login", body={"email": "ada@example.com", "password": "wrong password"})
+
+    assert (refreshed.status, refreshed.body) == (401, {"detail": "Invalid refresh token"})
+    assert wrong_again.status == 401  # a new window, not the 429 of the expired one
+    window = real_database.login_attempts.find_one({})
+    assert window is not None
+    assert window["count"] == 1
 
 
 # Over HTTP, through the local API on MongoDB ------------------------------------------------
@@ -205,6 +248,74 @@ def test_ensure_indexes_creates_every_index_once_and_again_changes_nothing(
     assert before["sessions"]["expires"]["expireAfterSeconds"] == 0
     assert before["prompts"]["user_newest_first"]["key"] == [("user_id", 1), ("created_at", -1), ("_id", -1)]
     assert {name: len(info) - 1 for name, info in before.items()} == {name: len(i) for name, i in INDEXES.items()}
+
+
+@pytest.fixture
+def bare_real_database(real_database: Database[dict[str, Any]]) -> Iterator[Database[dict[str, Any]]]:
+    """A second database of the test's own on the real server, without any index yet; dropped at the end."""
+    database = real_database.client[f"{real_database.name}_bare"]
+    try:
+        yield database
+    finally:
+        real_database.client.drop_database(database.name)
+
+
+def test_real_mongodb_refuses_an_equivalent_index_under_another_name_and_another_one_under_ours(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    """What ensure_indexes reads the indexes first to avoid: the server's codes 85 and 86."""
+    users = bare_real_database.users
+    users.create_index("email", unique=True)  # email_1
+    users.create_index("username", name="by_name")
+
+    with pytest.raises(OperationFailure) as equivalent:
+        users.create_index("email", name="email_unique", unique=True)
+    with pytest.raises(OperationFailure) as other_keys:
+        users.create_index("email", name="by_name")
+
+    assert equivalent.value.code == INDEX_OPTIONS_CONFLICT
+    assert other_keys.value.code == INDEX_KEY_SPECS_CONFLICT
+
+
+def test_ensure_indexes_on_real_mongodb_reuses_an_equivalent_index_and_replaces_a_changed_one(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    bare_real_database.users.create_index("email", unique=True)  # by hand, or by the seed's app
+    bare_real_database.sessions.create_index("expires_at", name="expires", expireAfterSeconds=3600)
+
+    ensured = {(e.collection, e.name): e for e in ensure_indexes(bare_real_database)}
+    again = {(e.collection, e.name): e.outcome for e in ensure_indexes(bare_real_database)}
+
+    assert (ensured["users", "email_unique"].outcome, ensured["users", "email_unique"].found_as) == (REUSED, "email_1")
+    assert ensured["sessions", "expires"].outcome == REPLACED
+    assert set(bare_real_database.users.index_information()) == {"_id_", "email_1"}
+    assert bare_real_database.sessions.index_information()["expires"]["expireAfterSeconds"] == 0
+    assert again == {key: REUSED if key == ("users", "email_unique") else PRESENT for key in ensured}
+
+
+def test_ensure_indexes_on_real_mongodb_adds_ours_beside_a_non_unique_index_of_our_keys(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    bare_real_database.users.create_index("email")  # email_1, not unique: a server since 5.0 allows both
+
+    ensured = {(e.collection, e.name): e.outcome for e in ensure_indexes(bare_real_database)}
+
+    assert ensured["users", "email_unique"] == CREATED
+    assert bare_real_database.users.index_information()["email_unique"]["unique"] is True
+
+
+def test_ensure_indexes_on_real_mongodb_stops_at_an_index_of_our_keys_with_another_expiry(
+    bare_real_database: Database[dict[str, Any]],
+) -> None:
+    """The server refuses ours (IndexOptionsConflict, 85): the message says which index and what to run."""
+    bare_real_database.sessions.create_index("expires_at", expireAfterSeconds=3600)  # expires_at_1
+
+    with pytest.raises(IndexConflict, match=r'db\.sessions\.dropIndex\("expires_at_1"\)') as conflict:
+        ensure_indexes(bare_real_database)
+
+    assert isinstance(conflict.value.__cause__, OperationFailure)
+    assert conflict.value.__cause__.code == INDEX_OPTIONS_CONFLICT
+    assert "expires" not in bare_real_database.sessions.index_information()
 
 
 def test_pages_of_prompts_follow_next_cursor_newest_first_without_gaps_or_duplicates(

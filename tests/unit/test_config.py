@@ -19,7 +19,7 @@ def test_defaults() -> None:
 
     assert database.mongodb_db_name == "emergent_db"
     assert database.mongodb_uri is None
-    assert database.mongodb_timeout_ms == 2000
+    assert database.mongodb_timeout_ms == 15000
     assert database.in_lambda is False
     assert tokens.jwt_expire_minutes == 60
     assert (tokens.jwt_issuer, tokens.jwt_audience) == ("prompt-api", "prompt-api")

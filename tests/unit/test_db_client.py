@@ -109,4 +109,27 @@ def test_lambda_client_follows_mongodbs_lambda_guidance(monkeypatch: pytest.Monk
     assert options.pool_options.max_pool_size == 2
     assert options.pool_options.min_pool_size == 0
     assert (options.retry_reads, options.retry_writes) == (True, True)
-    assert options.server_selection_timeout == 2
+
+
+def test_lambda_client_waits_out_a_primary_election_and_still_answers_within_the_function_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{free_port()}/?directConnection=true")
+
+    options = db.get_client().options
+
+    assert options.server_selection_timeout == 15  # an election: up to about 12 s
+    assert options.pool_options.connect_timeout == 5
+    assert options.pool_options.socket_timeout == 5
+    # A stalled operation, then the retry's wait for the new primary, then the rest of the request: less
+    # than API Gateway's 29 s, so a function Timeout between the two answers a 503 rather than a 504.
+    assert options.pool_options.socket_timeout + options.server_selection_timeout + 1 < 29
+
+
+def test_a_shorter_mongodb_timeout_shortens_the_connect_timeout_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://127.0.0.1:{free_port()}/?directConnection=true")
+    monkeypatch.setenv("MONGODB_TIMEOUT_MS", "1500")
+
+    options = db.get_client().options
+
+    assert (options.server_selection_timeout, options.pool_options.connect_timeout) == (1.5, 1.5)

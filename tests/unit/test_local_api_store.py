@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from local_api.store import DataDirBusy, DataDirLock, EmbeddedStore
+from local_api.environment import EnvironmentPlan, EnvironmentSwitcher
+from local_api.runtime import FunctionRuntime
+from local_api.store import TTL_MONITOR_SECONDS, DataDirBusy, DataDirLock, EmbeddedStore
+from local_api.template import Application, Function
 from shared.data import client as db
 
 
@@ -87,3 +91,45 @@ def test_install_makes_the_store_the_functions_database(tmp_path: Path) -> None:
     store.install()
 
     assert db.get_database().status_checks.find_one({}) == {"_id": "x"}
+
+
+def test_expired_documents_stay_until_the_stores_ttl_monitor_passes_once_a_minute() -> None:
+    now = [1000.0]
+    store = EmbeddedStore(None, clock=lambda: now[0])
+    sessions = store.client["emergent_db"]["sessions"]
+    sessions.create_index("expires_at", expireAfterSeconds=0)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+
+    first = store.expire_due()  # a fresh server's monitor runs soon after start
+    sessions.insert_one({"_id": "expired", "expires_at": past})
+    within_the_minute = store.expire_due()
+    still_stored = sessions.count_documents({"_id": "expired"})
+    now[0] += TTL_MONITOR_SECONDS
+    a_minute_later = store.expire_due()
+
+    assert (first, within_the_minute, still_stored) == (0, 0, 1)
+    assert a_minute_later == 1
+    assert sessions.count_documents({}) == 0
+
+
+def test_each_invocation_first_lets_the_stores_ttl_monitor_run_when_due(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {'statusCode': 200}\n")
+    function = Function("Fn", tmp_path, "app.handler", 128, 3, {})
+    template = Application(tmp_path, {"Fn": function}, {}, [], {})
+    store = EmbeddedStore(None)
+    runtime = FunctionRuntime(
+        template,
+        EnvironmentSwitcher(EnvironmentPlan({"Fn": {}}, frozenset())),
+        store,
+        region="us-east-1",
+        account_id="123456789012",
+        hot_reload=False,
+    )
+    sessions = store.client["emergent_db"]["sessions"]
+    sessions.create_index("expires_at", expireAfterSeconds=0)
+    sessions.insert_one({"_id": "expired", "expires_at": datetime.now(UTC) - timedelta(seconds=1)})
+
+    answer = runtime.invoke("Fn", {}, request_id="r-1", may_write=False)
+
+    assert answer == {"statusCode": 200}
+    assert sessions.count_documents({}) == 0

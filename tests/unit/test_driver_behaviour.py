@@ -1,0 +1,255 @@
+"""What pymongo does on the wire when the network or the primary fails, and what the code makes of it.
+
+mongomock runs queries, not the driver: it cannot drop a connection, change the primary or answer
+with a server's error. Here the real client of ``shared.data.client.get_client()`` (MONGODB_URI at
+a mockupdb server: MongoDB's wire protocol, answered by the test) talks to a one-member replica set,
+the shape of an Atlas cluster, so that retryable writes are on. Each test plays the server's part,
+request by request: answer, fail with a server error, or close the connection (``hangup``) after the
+request arrived, which is what a connection reset while the server works looks like to the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from mockupdb import MockupDB, OpMsg, go, going
+from pymongo.errors import AutoReconnect
+
+from shared.accounts.sessions import SessionRepository
+from shared.data import client as db
+from shared.data.indexes import INDEXES, REUSED, ensure_indexes
+from shared.errors import ServiceUnavailable
+from shared.prompts.prompts import PromptRepository
+from shared.status.status_checks import StatusCheckRepository
+from tests.support import invoke
+
+REPLICA_SET = "rs0"
+NOT_WRITABLE_PRIMARY = 10107
+
+
+@pytest.fixture(scope="module")
+def replica_set() -> Iterator[MockupDB]:
+    """A one-member replica set (its primary) as MongoDB 7 describes itself; one per module (a stop
+    takes a second), each test with a client of its own."""
+    stub = MockupDB(verbose=False, request_timeout=5)
+    stub.run()
+    primary = {
+        "ismaster": True,
+        "isWritablePrimary": True,
+        "setName": REPLICA_SET,
+        "hosts": [stub.address_string],
+        "me": stub.address_string,
+        "minWireVersion": 0,
+        "maxWireVersion": 21,  # MongoDB 7.0
+        "logicalSessionTimeoutMinutes": 30,  # sessions, hence retryable writes
+        "maxBsonObjectSize": 16 * 1024 * 1024,
+        "maxMessageSizeBytes": 48_000_000,
+        "maxWriteBatchSize": 100_000,
+    }
+    for hello in ("ismaster", "hello"):  # pymongo's handshake, then its monitor's checks
+        stub.autoresponds(hello, primary)
+    stub.autoresponds(lambda request: request.command_name == "endSessions" and request.ok())  # client.close()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def server(replica_set: MockupDB, monkeypatch: pytest.MonkeyPatch) -> Iterator[MockupDB]:
+    """MONGODB_URI at the stub: the functions' own client (``get_client()``), fresh for the test."""
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://{replica_set.address_string}/?replicaSet={REPLICA_SET}")
+    monkeypatch.setenv("MONGODB_TIMEOUT_MS", "3000")
+    db.reset()
+    yield replica_set
+    db.reset()  # closes the client and its connections
+
+
+def _not_writable_primary(*, retryable_label: bool) -> dict[str, Any]:
+    """The error a former primary answers a write with; MongoDB 4.4+ labels it only on a retryable write."""
+    reply: dict[str, Any] = {
+        "ok": 0,
+        "code": NOT_WRITABLE_PRIMARY,
+        "codeName": "NotWritablePrimary",
+        "errmsg": "not primary",
+    }
+    if retryable_label:
+        reply["errorLabels"] = ["RetryableWriteError"]
+    return reply
+
+
+def _same_transaction(first: Any, retry: Any) -> bool:
+    """Whether a retry is the server's "same write again" (one session id and transaction number)."""
+    return bool(first["lsid"] == retry["lsid"] and first["txnNumber"] == retry["txnNumber"])
+
+
+def _nothing_more(server: MockupDB) -> None:
+    """The driver sends nothing more but its monitor's checks (waits half a second)."""
+    with pytest.raises(AssertionError, match="got nothing"):
+        server.receives(timeout=0.5)
+
+
+def _status_check() -> Callable[[], Any]:
+    return lambda: StatusCheckRepository().create("web")
+
+
+# Retryable writes: pymongo sends the same write again, once ----------------------------------------
+
+
+def test_insert_one_is_sent_again_after_the_connection_dropped_and_succeeds(server: MockupDB) -> None:
+    with going(_status_check()) as created:
+        first = server.receives(OpMsg("insert", "status_checks"))
+        first.hangup()  # the server may have applied it: the retry's txnNumber lets it answer without a second insert
+        retry = server.receives(OpMsg("insert", "status_checks"))
+        retry.ok(n=1)
+
+    assert created().client_name == "web"
+    assert _same_transaction(first, retry)
+    assert first["documents"] == retry["documents"]
+
+
+def test_find_one_and_update_is_sent_again_after_the_connection_dropped_and_succeeds(server: MockupDB) -> None:
+    stored = {"_id": "s-1", "user_id": "u-1", "refresh_hash": "h", "spent_hashes": ["old"]}
+
+    with going(SessionRepository().rotate, "a refresh token", successor="its successor") as rotated:
+        first = server.receives(OpMsg("findAndModify", "sessions"))
+        first.hangup()
+        retry = server.receives(OpMsg("findAndModify", "sessions"))
+        retry.ok(value=stored, lastErrorObject={"n": 1, "updatedExisting": True})
+
+    result = rotated()
+    assert result is not None
+    assert (result[0].session_id, result[0].user_id) == ("s-1", "u-1")
+    assert _same_transaction(first, retry)
+
+
+def test_not_writable_primary_on_insert_one_is_retried_on_the_primary_found_again(server: MockupDB) -> None:
+    with going(_status_check()) as created:
+        first = server.receives(OpMsg("insert", "status_checks"))
+        first.replies(_not_writable_primary(retryable_label=True))  # a stepdown, then this member elected again
+        retry = server.receives(OpMsg("insert", "status_checks"))
+        retry.ok(n=1)
+
+    assert created().client_name == "web"
+    assert _same_transaction(first, retry)
+
+
+def test_not_writable_primary_twice_is_a_503(server: MockupDB) -> None:
+    created = go(_status_check())
+    for _ in range(2):
+        server.receives(OpMsg("insert", "status_checks")).replies(_not_writable_primary(retryable_label=True))
+
+    with pytest.raises(ServiceUnavailable, match="Database unavailable"):
+        created()
+    _nothing_more(server)
+
+
+# A connection reset mid-operation becomes a 503 -------------------------------------------------
+
+
+def test_a_read_whose_connection_resets_twice_answers_503_through_the_handler(server: MockupDB) -> None:
+    with going(invoke, "list_status_checks") as listed:
+        for _ in range(2):  # the read, then pymongo's one retry of it
+            server.receives(OpMsg("find", "status_checks")).hangup()
+
+    result = listed()
+    assert (result.status, result.body) == (503, {"detail": "Database unavailable"})
+
+
+def test_a_write_whose_connection_resets_twice_answers_503_through_the_handler(server: MockupDB) -> None:
+    with going(invoke, "create_status_check", body={"client_name": "web"}) as created:
+        for _ in range(2):
+            server.receives(OpMsg("insert", "status_checks")).hangup()
+
+    result = created()
+    assert (result.status, result.body) == (503, {"detail": "Database unavailable"})
+
+
+# Multi-document writes: pymongo sends them once; retry_once sends them again -----------------------
+
+
+def test_update_many_is_not_retried_by_the_driver(server: MockupDB) -> None:
+    sessions = db.get_database().sessions
+
+    updated = go(sessions.update_many, {"user_id": "u-1"}, {"$set": {"ended_at": None}})
+    first = server.receives(OpMsg("update", "sessions"))
+    first.hangup()
+
+    with pytest.raises(AutoReconnect):
+        updated()
+    _nothing_more(server)
+    assert "txnNumber" not in first  # not a retryable write: the server could not tell a second one apart
+
+
+def test_ending_every_session_after_a_dropped_connection_is_sent_once_more_and_succeeds(server: MockupDB) -> None:
+    with going(SessionRepository().end_all, "u-1", reason="password_change") as ended:
+        first = server.receives(OpMsg("update", "sessions"))
+        first.hangup()  # applied, say, and the answer lost
+        retry = server.receives(OpMsg("update", "sessions"))
+        retry.ok(n=0, nModified=0)  # the first run ended them all
+
+    assert ended() == 0
+    assert retry["updates"] == first["updates"]
+    assert retry["updates"][0]["multi"] is True
+
+
+def test_removing_every_prompt_after_not_writable_primary_is_sent_once_more_and_succeeds(server: MockupDB) -> None:
+    with going(PromptRepository().delete_all, "u-1") as deleted:
+        first = server.receives(OpMsg("delete", "prompts"))
+        first.replies(_not_writable_primary(retryable_label=False))  # what a server answers a non-retryable write
+        server.receives(OpMsg("delete", "prompts")).ok(n=3)
+
+    assert deleted() == 3
+    assert first["deletes"][0]["limit"] == 0  # delete_many
+
+
+def test_removing_every_session_twice_failed_is_a_503(server: MockupDB) -> None:
+    deleted = go(SessionRepository().delete_all, "u-1")
+    for _ in range(2):
+        server.receives(OpMsg("delete", "sessions")).hangup()
+
+    with pytest.raises(ServiceUnavailable, match="Database unavailable"):
+        deleted()
+    _nothing_more(server)
+
+
+# Index conflicts as a server reports them -------------------------------------------------------
+
+
+def test_index_options_conflict_from_the_server_settles_on_the_equivalent_index(
+    server: MockupDB, request: pytest.FixtureRequest
+) -> None:
+    """createIndexes refused with code 85 (a concurrent ``email_1``): read again, reuse it."""
+    email_1 = {"v": 2, "key": {"email": 1}, "name": "email_1", "unique": True}
+    listed = [
+        [{"v": 2, "key": {"_id": 1}, "name": "_id_"}],
+        [{"v": 2, "key": {"_id": 1}, "name": "_id_"}, email_1],
+    ]
+    database = db.get_database()
+    others = [
+        server.autoresponds(OpMsg(command, collection), *answer)
+        for collection in INDEXES
+        if collection != "users"  # the other collections: no index yet, every create accepted
+        for command, answer in (
+            ("listIndexes", ({"cursor": {"id": 0, "ns": "", "firstBatch": []}},)),
+            ("createIndexes", ()),
+        )
+    ]
+    request.addfinalizer(lambda: [server.cancel_responder(responder) for responder in others])
+
+    with going(ensure_indexes, database) as ensured:
+        server.receives(OpMsg("listIndexes", "users")).ok(cursor={"id": 0, "ns": "", "firstBatch": listed[0]})
+        create = server.receives(OpMsg("createIndexes", "users"))
+        create.replies(
+            {
+                "ok": 0,
+                "code": 85,
+                "codeName": "IndexOptionsConflict",
+                "errmsg": "Index already exists with a different name: email_1",
+            }
+        )
+        server.receives(OpMsg("listIndexes", "users")).ok(cursor={"id": 0, "ns": "", "firstBatch": listed[1]})
+
+    first = ensured()[0]
+    assert (first.collection, first.name, first.outcome, first.found_as) == ("users", "email_unique", REUSED, "email_1")
+    assert create["indexes"] == [{"key": {"email": 1}, "name": "email_unique", "unique": True}]
