@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from contract.project import TITLE
 from local_api.authorizer import TokenAuthorizers
 from local_api.docs import DOCS_PATH, DOCUMENT_PATH, ApiDocs
 from local_api.environment import (
@@ -35,7 +36,7 @@ from local_api.environment import (
 )
 from local_api.gateway import Gateway
 from local_api.intrinsics import Intrinsics
-from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, NAME, process_wide_variables
+from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, process_wide_variables
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
 from local_api.store import DataDirLock, EmbeddedStore, StoreError
@@ -191,7 +192,7 @@ def banner(api: LocalApi) -> str:
     host, port = api.server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host
     base = f"http://{host}:{port}"
-    lines = [f"{NAME} (local, no Docker) on {base}"]
+    lines = [f"{TITLE} (local, no Docker) on {base}"]
     for route in sorted(api.template.routes, key=lambda r: (r.path, r.method)):
         auth = f"  [{route.authorizer}]" if route.authorizer else ""
         lines.append(f"  {route.method:<7} {route.path:<32} -> {route.function_id}{auth}")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from local_api.template import Function
+from local_api.template import Function, SamApi
 
 LOCAL_API_ID = "local"
 
@@ -35,6 +35,11 @@ class HttpRequest:
         """The last value of header ``name`` (case-insensitive), like API Gateway's ``headers``."""
         wanted = name.lower()
         return next((v for k, v in reversed(self.headers) if k.lower() == wanted), None)
+
+
+def api_id(api: SamApi) -> str:
+    """A stable, API Gateway-like id (10 characters) for an API of the template."""
+    return hashlib.sha1(api.logical_id.encode(), usedforsecurity=False).hexdigest()[:10]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ about them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from local_api.authorizer import TokenAuthorizers
-from local_api.events import HttpRequest, Stage, proxy_event
+from local_api.events import HttpRequest, Stage, api_id, proxy_event
 from local_api.responses import (
     HttpResponse,
     InvalidProxyResponse,
@@ -74,11 +73,6 @@ class Handled:
     response: HttpResponse
     target: str  # the function's logical id, or what answered instead
     note: str = ""
-
-
-def api_id(api: SamApi) -> str:
-    """A stable, API Gateway-like id (10 characters) for an API of the template."""
-    return hashlib.sha1(api.logical_id.encode(), usedforsecurity=False).hexdigest()[:10]
 
 
 class Gateway:

@@ -6,6 +6,7 @@ them, the way API Gateway would have sent it.
 
 from __future__ import annotations
 
+import ast
 import base64
 import copy
 import importlib.util
@@ -67,6 +68,17 @@ def reset_containers() -> None:
     for attribute in ("init", "powertools_handler", "powertools_buffer_config", "powertools_buffer_cache"):
         if hasattr(service_logger, attribute):
             delattr(service_logger, attribute)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules a Python file imports by name (``import x.y``, ``from x.y import z``), anywhere in it."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
 
 
 def load_event(name: str) -> dict[str, Any]:

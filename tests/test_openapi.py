@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from local_api.openapi import DOCUMENT, build, render
+from contract.openapi import DOCUMENT, generate, render
+from contract.project import BEARER_SCHEME
 from local_api.template import load_application
 from shared import config
 from tests.support import CLEARED_VARIABLES, ROOT
@@ -23,7 +24,7 @@ def document() -> dict[str, Any]:
             environment.delenv(name, raising=False)
         config.clear_caches()
         try:
-            return build(TEMPLATE)
+            return generate(TEMPLATE)
         finally:
             config.clear_caches()
 
@@ -48,9 +49,9 @@ def test_protected_routes_and_only_those_carry_the_bearer_scheme(document: dict[
         operation = document["paths"][path][method]
         assert ("security" in operation) == (authorizer is not None), (method, path)
         if authorizer is not None:
-            assert operation["security"] == [{"bearerAuth": []}]
+            assert operation["security"] == [{BEARER_SCHEME: []}]
             assert "401" in operation["responses"]
-    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+    assert document["components"]["securitySchemes"][BEARER_SCHEME] == {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",

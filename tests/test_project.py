@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from local_api.fixtures import build
-from local_api.openapi import DOCUMENT
+from contract.fixtures import generate
+from contract.openapi import DOCUMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -171,7 +171,7 @@ def test_no_event_fixture_is_unused_by_the_template() -> None:
 
 
 def test_committed_event_fixtures_are_the_generated_ones() -> None:
-    generated = build(ROOT / "template.yaml", ROOT / DOCUMENT)
+    generated = generate(ROOT / "template.yaml", ROOT / DOCUMENT)
 
     # A custom resource's request comes from CloudFormation, not from the API: its fixture is written by hand.
     assert {fixture_folder(fixture.path) for fixture in generated} == set(FOLDERS.values()) - set(CUSTOM_RESOURCES)
@@ -209,8 +209,15 @@ def test_readme_layout_names_every_top_level_entry_and_nothing_else() -> None:
     assert named == tracked_top_level() - requirements - {"README.md", ".gitignore"} | {"requirements*.txt"}
 
 
-def test_readme_layout_names_every_local_api_module() -> None:
-    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n`local_api/`, by job:\n", 1)[1]
-    named = set(re.findall(r"`([a-z_]+\.py)`", section.split("\n## ", 1)[0]))
+def _readme_modules(heading: str) -> set[str]:
+    """The ``*.py`` names in the first column of the first table after the README paragraph ``heading``."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{heading}", 1)[1]
+    table = section[section.index("\n| module ") :].strip().split("\n\n", 1)[0]
+    return {name for row in table.splitlines() for name in re.findall(r"`([a-z_]+\.py)`", row.split("|")[1])}
 
-    assert named == {p.name for p in (ROOT / "local_api").glob("*.py")} - {"__init__.py"}
+
+@pytest.mark.parametrize("package", ["local_api", "contract"])
+def test_readme_layout_names_every_module_of_the_dev_packages(package: str) -> None:
+    named = _readme_modules(f"`{package}/`, ")
+
+    assert named == {p.name for p in (ROOT / package).glob("*.py")} - {"__init__.py"}

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+from contract.openapi import DOCUMENT
 from local_api.docs import DOCS_PATH, DOCUMENT_PATH
-from local_api.openapi import DOCUMENT
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import FIXTURES, JWT_SECRET, ROOT, LocalApi, bearer, copy_project, new_user
 
