@@ -46,7 +46,8 @@ _BODYLESS_STATUSES = {"204", "205", "304"}  # RFC 9110: these responses never ca
 
 
 class DocumentError(RuntimeError):
-    """Raised when a function of the template has no Powertools resolver to document."""
+    """Raised when a function of the template has no Powertools resolver to document, or uses a tag
+    that has no row in ``contract.project.TAGS``."""
 
 
 def routed_functions(application: Application) -> list[Function]:
@@ -88,8 +89,11 @@ def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
     for app in resolvers:
         merger.add_schema(app.get_openapi_schema(security_schemes=SECURITY_SCHEMES))
     document: dict[str, Any] = json.loads(merger.get_openapi_json_schema())
-    for operations in document["paths"].values():
-        for operation in operations.values():
+    described = {tag.name for tag in TAGS}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for tag in sorted(set(operation.get("tags", [])) - described):
+                raise DocumentError(f"{method.upper()} {path}: tag {tag!r} has no row in contract/project.py TAGS")
             for status in _BODYLESS_STATUSES & set(operation["responses"]):
                 # Powertools documents a `None` return as a JSON null body; these statuses have none.
                 operation["responses"][status].pop("content", None)
@@ -118,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DOCUMENT)
     parser.add_argument("--check", action="store_true", help="fail if --output differs from the generated document")
     args = parser.parse_args(argv)
-    text = render(generate(args.template))
+    try:
+        text = render(generate(args.template))
+    except DocumentError as e:
+        print(f"{parser.prog}: {e}", file=sys.stderr)
+        return 1
     if args.check:
         if not args.output.exists() or args.output.read_text(encoding="utf-8") != text:
             print(f"{args.output} is out of date: run `make openapi`", file=sys.stderr)
