@@ -88,12 +88,12 @@ class ApiDocs:
         return HttpResponse(200, [("Content-Type", _ASSETS[request.path])], self._asset(request.path))
 
     def _document_bytes(self) -> bytes:
-        return self.runtime.inspect(self._build)
+        return self.runtime.inspect(self._cached_document)
 
-    def _build(self, runtime: FunctionRuntime) -> bytes:
+    def _cached_document(self, runtime: FunctionRuntime) -> bytes:
         # Called under the runtime's lock, after its reload check (which may have forgotten the cache).
         if self._document is None:
-            merged = document(runtime.template, lambda function: runtime.module(function.logical_id))
+            merged = document(runtime.application, lambda function: runtime.module(function.logical_id))
             self._document = json.dumps(merged, ensure_ascii=False).encode()
         return self._document
 

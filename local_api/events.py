@@ -14,8 +14,6 @@ from urllib.parse import parse_qsl, unquote
 
 from local_api.template import Function, SamApi
 
-LOCAL_API_ID = "local"
-
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -164,8 +162,8 @@ def _identity(source_ip: str, user_agent: str | None) -> dict[str, Any]:
     return {**dict.fromkeys(keys), "sourceIp": source_ip, "userAgent": user_agent}
 
 
-class LambdaContext:
-    """The context object the Lambda runtime passes to a handler."""
+class LocalLambdaContext:
+    """The context object the Lambda runtime passes to a handler (what Powertools types as ``LambdaContext``)."""
 
     def __init__(self, function: Function, *, region: str, account_id: str, request_id: str | None = None) -> None:
         self.function_name = function.logical_id

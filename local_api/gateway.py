@@ -80,7 +80,7 @@ class Gateway:
 
     def __init__(
         self,
-        template: Application,
+        application: Application,
         runtime: FunctionRuntime,
         authorizers: TokenAuthorizers,
         *,
@@ -88,14 +88,16 @@ class Gateway:
         account_id: str,
         extra_routes: Sequence[ExtraRoutes] = (),
     ) -> None:
-        self.template = template
+        self.application = application
         self.extra_routes = tuple(extra_routes)
         self.runtime = runtime
         self.authorizers = authorizers
-        self.router = Router(template.routes)
-        self.stages = {name: Stage(api_id(api), api.stage, region, account_id) for name, api in template.apis.items()}
-        served = [route.api for route in template.routes]
-        self.default_api = served[0] if served else template.apis[IMPLICIT_API]
+        self.router = Router(application.routes)
+        self.stages = {
+            name: Stage(api_id(api), api.stage, region, account_id) for name, api in application.apis.items()
+        }
+        served = [route.api for route in application.routes]
+        self.default_api = served[0] if served else application.apis[IMPLICIT_API]
         runtime.on_reload(authorizers.clear)
 
     def shadowed(self, paths: Iterable[str]) -> list[str]:

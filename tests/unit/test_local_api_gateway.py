@@ -43,11 +43,11 @@ class Pages:
 def _gateway(tmp_path: Path) -> Gateway:
     api = SamApi("Api", "prod")
     function = Function("Fn", tmp_path, "app.handler", 128, 3, {})
-    template = Application(
+    application = Application(
         tmp_path, {"Fn": function}, {"Api": api}, [Route(api, "Fn", "/api/{proxy+}", "GET", None)], {}
     )
     runtime = FunctionRuntime(
-        template,
+        application,
         EnvironmentSwitcher(EnvironmentPlan({"Fn": {}}, frozenset())),
         None,
         region="us-east-1",
@@ -55,7 +55,7 @@ def _gateway(tmp_path: Path) -> Gateway:
         hot_reload=False,
     )
     return Gateway(
-        template, runtime, TokenAuthorizers(), region="us-east-1", account_id="123456789012", extra_routes=[Pages()]
+        application, runtime, TokenAuthorizers(), region="us-east-1", account_id="123456789012", extra_routes=[Pages()]
     )
 
 
