@@ -103,6 +103,7 @@ class LocalApi:
     loaded_documents: int
     jwt_secret_source: str
     unresolved: list[str]
+    hot_reload: bool
 
     def close(self) -> None:
         """Stop listening and let the next server have the data directory."""
@@ -189,7 +190,8 @@ def _wire(
     server = LocalApiServer((args.host, args.port), gateway)
     functions = application.functions.values()
     unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
-    return LocalApi(application, server, runtime, docs, store, lock, loaded, secret_source, unresolved)
+    hot_reload = not args.no_reload
+    return LocalApi(application, server, runtime, docs, store, lock, loaded, secret_source, unresolved, hot_reload)
 
 
 def banner(api: LocalApi) -> str:
@@ -213,7 +215,10 @@ def banner(api: LocalApi) -> str:
     lines.append(f"JWT secret: {api.jwt_secret_source}")
     if api.unresolved:
         lines.append(f"Left unset (only resolvable once deployed): {', '.join(api.unresolved)}")
-    lines.append(f"Edits under functions/ and {LAYER_PACKAGE}/ apply on the next request. Ctrl+C stops.")
+    if api.hot_reload:
+        lines.append(f"Edits under functions/ and {LAYER_PACKAGE}/ apply on the next request. Ctrl+C stops.")
+    else:
+        lines.append("Hot reload is off (--no-reload): restart to apply edits. Ctrl+C stops.")
     return "\n".join(lines)
 
 
