@@ -11,7 +11,6 @@ from contract.openapi import DOCUMENT, DocumentError, generate, merge, render
 from contract.project import BEARER_SCHEME, TAGS
 from local_api.template import load_application
 from shared import config
-from shared.http.resolver import create_app
 from tests.support import CLEARED_VARIABLES, ROOT
 
 TEMPLATE = ROOT / "template.yaml"
@@ -84,6 +83,10 @@ def test_every_tag_a_function_uses_has_a_row_and_every_row_a_function(document: 
 
 
 def test_a_tag_without_a_row_stops_the_document() -> None:
+    # Imported here: importing the layer's logging modules at collection, before the tests' environment
+    # names the service, would leave their loggers outside the one the function tests capture.
+    from shared.http.resolver import create_app
+
     app = create_app("no-such-tag")
 
     @app.get("/api/untagged", operation_id="untagged")
