@@ -59,12 +59,12 @@ bench: install
 
 # The OpenAPI document, generated from the functions' routes and models (tests check it is current).
 openapi: install
-	$(BIN)/python -m local_api.openapi
+	$(BIN)/python -m contract.openapi
 
 # events/*.json (for tests and `sam local invoke -e`), generated from the template and the OpenAPI
 # document by the local API's event builder (tests check they are current).
 events: openapi
-	$(BIN)/python -m local_api.fixtures
+	$(BIN)/python -m contract.fixtures
 
 # The MongoDB indexes (shared/data/indexes.py) on the database at MONGODB_URI (MONGODB_DB_NAME, default
 # emergent_db): for a database no stack deploys to, such as a developer's Atlas cluster. Idempotent. A

@@ -109,21 +109,21 @@ def requests_per_second(port: int, path: str, headers: dict[str, str], seconds: 
 def in_process_overhead(count: int) -> tuple[float, float]:
     """Median ms of the health handler called directly, and through the gateway in-process."""
     os.environ.update(ENVIRONMENT)
-    from local_api.cli import build, parse_args
-    from local_api.events import HttpRequest, LambdaContext, Stage, proxy_event
+    from local_api.cli import assemble, parse_args
+    from local_api.events import HttpRequest, LocalLambdaContext, Stage, proxy_event
 
-    api = build(parse_args(["--in-memory", "--port", "0", "--template", str(ROOT / "template.yaml")]))
+    api = assemble(parse_args(["--in-memory", "--port", "0", "--template", str(ROOT / "template.yaml")]))
     try:
         gateway = api.server.gateway
         request = HttpRequest("GET", "/api/health", "", [("Host", "127.0.0.1"), ("Accept", "*/*")], b"", "127.0.0.1")
         assert gateway.handle(request).response.status == 200  # loads the function, installs the store
-        function = api.template.functions["HealthFunction"]
+        function = api.application.functions["HealthFunction"]
         handler = gateway.runtime.handler(function.logical_id)
         stage = Stage("local", "prod", "us-east-1", "123456789012")
         event = proxy_event(request, resource="/api/health", path_params={}, stage=stage, request_id="bench")
 
         def direct() -> None:
-            context = LambdaContext(function, region="us-east-1", account_id="123456789012")
+            context = LocalLambdaContext(function, region="us-east-1", account_id="123456789012")
             assert handler(event, context)["statusCode"] == 200
 
         direct_ms = statistics.median(timings_ms(direct, count))

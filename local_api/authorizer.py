@@ -95,6 +95,13 @@ def _matches_any(patterns: Any, values: tuple[str, ...], *, literal: bool = Fals
     return False
 
 
+class Clock:
+    """Seconds on a clock that only moves forward, for the result cache's expiry; tests pass their own."""
+
+    def time(self) -> float:
+        return time.monotonic()
+
+
 @dataclass(frozen=True)
 class AuthOutcome:
     """The verdict for one request: its authorizer context, or the gateway response to send."""
@@ -106,9 +113,12 @@ class AuthOutcome:
 
 
 class TokenAuthorizers:
-    """Runs TOKEN authorizers and keeps their result cache (per authorizer and token)."""
+    """Runs TOKEN authorizers and keeps their result cache (per authorizer and token): a policy is
+    served from it for the authorizer's ``ReauthorizeEvery`` seconds on ``clock``, then asked for again;
+    0 caches nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
         self._cache: dict[tuple[str, str], tuple[float, Policy]] = {}
         self._lock = threading.Lock()
 
@@ -166,7 +176,7 @@ class TokenAuthorizers:
             if entry is None:
                 return None
             expires, policy = entry
-            if expires <= time.monotonic():
+            if expires <= self.clock.time():
                 del self._cache[(authorizer.name, token)]
                 return None
             return policy
@@ -175,4 +185,4 @@ class TokenAuthorizers:
         if authorizer.ttl_s <= 0:
             return
         with self._lock:
-            self._cache[(authorizer.name, token)] = (time.monotonic() + authorizer.ttl_s, policy)
+            self._cache[(authorizer.name, token)] = (self.clock.time() + authorizer.ttl_s, policy)

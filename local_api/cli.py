@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from contract.project import TITLE
 from local_api.authorizer import TokenAuthorizers
 from local_api.docs import DOCS_PATH, DOCUMENT_PATH, ApiDocs
 from local_api.environment import (
@@ -35,7 +36,7 @@ from local_api.environment import (
 )
 from local_api.gateway import Gateway
 from local_api.intrinsics import Intrinsics
-from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, NAME, process_wide_variables
+from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, process_wide_variables
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
 from local_api.store import DataDirLock, EmbeddedStore, StoreError
@@ -93,7 +94,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 class LocalApi:
     """Everything ``python -m local_api`` built, ready to serve."""
 
-    template: Application
+    application: Application
     server: LocalApiServer
     runtime: FunctionRuntime
     docs: ApiDocs
@@ -102,6 +103,7 @@ class LocalApi:
     loaded_documents: int
     jwt_secret_source: str
     unresolved: list[str]
+    hot_reload: bool
 
     def close(self) -> None:
         """Stop listening and let the next server have the data directory."""
@@ -110,7 +112,7 @@ class LocalApi:
             self.lock.release()
 
 
-def build(args: argparse.Namespace) -> LocalApi:
+def assemble(args: argparse.Namespace) -> LocalApi:
     """Read the template and the configuration layers; wire store, runtime, gateway and server.
 
     The data directory is locked first (DataDirBusy when another server has it) and stays
@@ -126,14 +128,14 @@ def build(args: argparse.Namespace) -> LocalApi:
     if unknown:
         raise ValueError(f"--parameter-overrides: {', '.join(unknown)} not a parameter of {template_path.name}")
     parameters = {**defaults, **parameter_overrides(samconfig), **overrides}
-    template = load_application(template_path, Intrinsics(parameters, pseudo_parameters(samconfig)), document)
+    application = load_application(template_path, Intrinsics(parameters, pseudo_parameters(samconfig)), document)
 
     data_dir = None if args.in_memory else (args.data_dir or root / DATA_DIR_NAME).resolve()
     lock = DataDirLock(data_dir) if data_dir is not None else None
     if lock is not None:
         lock.acquire()
     try:
-        return _wire(args, template, samconfig, data_dir, lock)
+        return _wire(args, application, samconfig, data_dir, lock)
     except BaseException:
         if lock is not None:
             lock.release()
@@ -142,13 +144,13 @@ def build(args: argparse.Namespace) -> LocalApi:
 
 def _wire(
     args: argparse.Namespace,
-    template: Application,
+    application: Application,
     samconfig: Mapping[str, Any],
     data_dir: Path | None,
     lock: DataDirLock | None,
 ) -> LocalApi:
-    """Environment, store, runtime, gateway (with the docs plugged in) and server, for ``template``."""
-    env_path = args.env_vars or template.root / ENV_FILE_NAME
+    """Environment, store, runtime, gateway (with the docs plugged in) and server, for ``application``."""
+    env_path = args.env_vars or application.root / ENV_FILE_NAME
     env_file = read_env_file(env_path)
     process = dict(os.environ)
 
@@ -161,7 +163,7 @@ def _wire(
     else:
         local_defaults[JWT_SECRET] = local_jwt_secret(data_dir)
         secret_source = "generated, kept for this run only" if data_dir is None else f"generated, kept in {data_dir}"
-    plan = EnvironmentPlan.build(template.functions, env_file, local_defaults, process)
+    plan = EnvironmentPlan.compose(application.functions, env_file, local_defaults, process)
     plan.require_one_value(
         process_wide_variables(),
         process,
@@ -175,15 +177,21 @@ def _wire(
     account = LOCAL_ACCOUNT_ID
     aws_region = str(samconfig.get("region") or region())
     runtime = FunctionRuntime(
-        template, EnvironmentSwitcher(plan), store, region=aws_region, account_id=account, hot_reload=not args.no_reload
+        application,
+        EnvironmentSwitcher(plan),
+        store,
+        region=aws_region,
+        account_id=account,
+        hot_reload=not args.no_reload,
     )
     docs = ApiDocs(runtime)
     authorizers = TokenAuthorizers()
-    gateway = Gateway(template, runtime, authorizers, region=aws_region, account_id=account, extra_routes=[docs])
+    gateway = Gateway(application, runtime, authorizers, region=aws_region, account_id=account, extra_routes=[docs])
     server = LocalApiServer((args.host, args.port), gateway)
-    functions = template.functions.values()
+    functions = application.functions.values()
     unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
-    return LocalApi(template, server, runtime, docs, store, lock, loaded, secret_source, unresolved)
+    hot_reload = not args.no_reload
+    return LocalApi(application, server, runtime, docs, store, lock, loaded, secret_source, unresolved, hot_reload)
 
 
 def banner(api: LocalApi) -> str:
@@ -191,8 +199,8 @@ def banner(api: LocalApi) -> str:
     host, port = api.server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host
     base = f"http://{host}:{port}"
-    lines = [f"{NAME} (local, no Docker) on {base}"]
-    for route in sorted(api.template.routes, key=lambda r: (r.path, r.method)):
+    lines = [f"{TITLE} (local, no Docker) on {base}"]
+    for route in sorted(api.application.routes, key=lambda r: (r.path, r.method)):
         auth = f"  [{route.authorizer}]" if route.authorizer else ""
         lines.append(f"  {route.method:<7} {route.path:<32} -> {route.function_id}{auth}")
     shadowed = api.server.gateway.shadowed(api.docs.paths)
@@ -207,7 +215,10 @@ def banner(api: LocalApi) -> str:
     lines.append(f"JWT secret: {api.jwt_secret_source}")
     if api.unresolved:
         lines.append(f"Left unset (only resolvable once deployed): {', '.join(api.unresolved)}")
-    lines.append(f"Edits under functions/ and {LAYER_PACKAGE}/ apply on the next request. Ctrl+C stops.")
+    if api.hot_reload:
+        lines.append(f"Edits under functions/ and {LAYER_PACKAGE}/ apply on the next request. Ctrl+C stops.")
+    else:
+        lines.append("Hot reload is off (--no-reload): restart to apply edits. Ctrl+C stops.")
     return "\n".join(lines)
 
 
@@ -229,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging()
     try:
-        api = build(args)
+        api = assemble(args)
     except (TemplateError, StoreError, OSError, ValueError) as e:
         print(f"local_api: {e}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 """Dev-only routes of the local API: the OpenAPI document and Swagger UI to read and try it.
 
-``GET /api/openapi.json`` is built live from the functions the server runs (the same merge as
-``make openapi``), cached until hot reload sees an edit. ``GET /api/docs`` is a Swagger UI
+``GET /api/openapi.json`` is built live from the functions the server runs (``contract.openapi``, as
+``make openapi`` builds it), cached until hot reload sees an edit. ``GET /api/docs`` is a Swagger UI
 page whose script and stylesheet come from the copy Powertools ships, so it works offline.
 These paths are answered only where no route of the template matches: the template always wins.
 """
@@ -13,9 +13,8 @@ import logging
 import threading
 from importlib.resources import files
 
-from local_api import project
+from contract.openapi import document
 from local_api.events import HttpRequest
-from local_api.openapi import merge, resolver_of, routed_functions
 from local_api.responses import JSON, HttpResponse
 from local_api.runtime import FunctionRuntime
 
@@ -89,15 +88,13 @@ class ApiDocs:
         return HttpResponse(200, [("Content-Type", _ASSETS[request.path])], self._asset(request.path))
 
     def _document_bytes(self) -> bytes:
-        return self.runtime.inspect(self._build)
+        return self.runtime.inspect(self._cached_document)
 
-    def _build(self, runtime: FunctionRuntime) -> bytes:
+    def _cached_document(self, runtime: FunctionRuntime) -> bytes:
         # Called under the runtime's lock, after its reload check (which may have forgotten the cache).
         if self._document is None:
-            functions = routed_functions(runtime.template)
-            resolvers = [resolver_of(f, runtime.module(f.logical_id)) for f in functions]
-            document = merge(resolvers, version=project.version(runtime.template.root))
-            self._document = json.dumps(document, ensure_ascii=False).encode()
+            merged = document(runtime.application, lambda function: runtime.module(function.logical_id))
+            self._document = json.dumps(merged, ensure_ascii=False).encode()
         return self._document
 
     def _document_response(self) -> HttpResponse:

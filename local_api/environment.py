@@ -115,7 +115,7 @@ class EnvironmentPlan:
     managed: frozenset[str]
 
     @classmethod
-    def build(
+    def compose(
         cls,
         functions: Mapping[str, Function],
         env_file: Mapping[str, Mapping[str, str]],

@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from local_api.template import Function
-
-LOCAL_API_ID = "local"
+from local_api.template import Function, SamApi
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,11 @@ class HttpRequest:
         """The last value of header ``name`` (case-insensitive), like API Gateway's ``headers``."""
         wanted = name.lower()
         return next((v for k, v in reversed(self.headers) if k.lower() == wanted), None)
+
+
+def api_id(api: SamApi) -> str:
+    """A stable, API Gateway-like id (10 characters) for an API of the template."""
+    return hashlib.sha1(api.logical_id.encode(), usedforsecurity=False).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,8 @@ def _identity(source_ip: str, user_agent: str | None) -> dict[str, Any]:
     return {**dict.fromkeys(keys), "sourceIp": source_ip, "userAgent": user_agent}
 
 
-class LambdaContext:
-    """The context object the Lambda runtime passes to a handler."""
+class LocalLambdaContext:
+    """The context object the Lambda runtime passes to a handler (what Powertools types as ``LambdaContext``)."""
 
     def __init__(self, function: Function, *, region: str, account_id: str, request_id: str | None = None) -> None:
         self.function_name = function.logical_id

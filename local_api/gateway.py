@@ -7,7 +7,6 @@ about them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from local_api.authorizer import TokenAuthorizers
-from local_api.events import HttpRequest, Stage, proxy_event
+from local_api.events import HttpRequest, Stage, api_id, proxy_event
 from local_api.responses import (
     HttpResponse,
     InvalidProxyResponse,
@@ -76,17 +75,12 @@ class Handled:
     note: str = ""
 
 
-def api_id(api: SamApi) -> str:
-    """A stable, API Gateway-like id (10 characters) for an API of the template."""
-    return hashlib.sha1(api.logical_id.encode(), usedforsecurity=False).hexdigest()[:10]
-
-
 class Gateway:
     """Serves the template's routes the way API Gateway does."""
 
     def __init__(
         self,
-        template: Application,
+        application: Application,
         runtime: FunctionRuntime,
         authorizers: TokenAuthorizers,
         *,
@@ -94,14 +88,16 @@ class Gateway:
         account_id: str,
         extra_routes: Sequence[ExtraRoutes] = (),
     ) -> None:
-        self.template = template
+        self.application = application
         self.extra_routes = tuple(extra_routes)
         self.runtime = runtime
         self.authorizers = authorizers
-        self.router = Router(template.routes)
-        self.stages = {name: Stage(api_id(api), api.stage, region, account_id) for name, api in template.apis.items()}
-        served = [route.api for route in template.routes]
-        self.default_api = served[0] if served else template.apis[IMPLICIT_API]
+        self.router = Router(application.routes)
+        self.stages = {
+            name: Stage(api_id(api), api.stage, region, account_id) for name, api in application.apis.items()
+        }
+        served = [route.api for route in application.routes]
+        self.default_api = served[0] if served else application.apis[IMPLICIT_API]
         runtime.on_reload(authorizers.clear)
 
     def shadowed(self, paths: Iterable[str]) -> list[str]:

@@ -70,8 +70,8 @@ class Intrinsics:
 
     def _function(self, name: str, arg: Any) -> Any:
         if name == "Sub":
-            template, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
-            return self._sub(str(template), {k: self.string(v) for k, v in variables.items()})
+            text, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
+            return self._sub(str(text), {k: self.string(v) for k, v in variables.items()})
         if name == "Join":
             delimiter, items = arg
             return str(delimiter).join(self.string(item) for item in self.resolve(items))
@@ -83,7 +83,7 @@ class Intrinsics:
             return self.string(source).split(str(delimiter))
         raise Unresolvable(f"Fn::{name}")
 
-    def _sub(self, template: str, variables: Mapping[str, str]) -> str:
+    def _sub(self, text: str, variables: Mapping[str, str]) -> str:
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name.startswith("!"):
@@ -94,4 +94,4 @@ class Intrinsics:
                 raise Unresolvable(f"${{{name}}}")
             return self._ref(name)
 
-        return self._SUB.sub(replace, template)
+        return self._SUB.sub(replace, text)

@@ -1,17 +1,18 @@
-"""What the local API knows about this project, and nowhere else in ``local_api``.
+"""The local API's one door into the layer's package ``shared``, and the names of this project it uses.
 
-The rest of the tool serves any SAM template (the tests also run it on a fixture template whose
-functions know nothing of ``shared``). Here are the project's names and its doors into the
-layer's package: typed imports, so that a rename in ``shared`` fails in mypy, not at
-``make start-api``. The imports sit inside functions on purpose: hot reload drops ``shared``
-and ``shared.*`` from ``sys.modules`` after an edit, and an ``import`` statement run again
-finds the fresh modules where a module object kept from the start would be stale.
+The rest of the tool serves any SAM template (the tests also run it on a sample application whose
+functions know nothing of ``shared``; a test holds that no other module of ``local_api`` imports
+it). Here are the layer package's name (watched for edits, purged on reload), the variables the tool
+provides when the developer does not, the Server header, and the doors into the layer (its settings,
+its database client): typed imports, so that a rename in ``shared`` fails in mypy, not at
+``make start-api``. The imports sit inside functions on purpose: hot reload drops ``shared`` and
+``shared.*`` from ``sys.modules`` after an edit, and an ``import`` statement run again finds the fresh
+modules where a module object kept from the start would be stale. The API's title, tags and OpenAPI
+document are the contract's (``contract``), which only the docs page and the banner import.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,32 +20,10 @@ if TYPE_CHECKING:
 
     from shared.data.client import Document
 
-NAME = "Prompt API"
 SERVER_NAME = "prompt-api-local"  # the Server header
 LAYER_PACKAGE = "shared"  # the layer's package: watched for edits, purged on reload
 JWT_SECRET = "JWT_SECRET"  # noqa: S105 - the variable's name
 MONGODB_URI = "MONGODB_URI"
-
-API_DESCRIPTION = (
-    "Register and log in (bcrypt + JWT), then create, list, read, update and delete your own prompts; "
-    "record status checks; ask for health. Protected routes take `Authorization: Bearer <token>` "
-    'from `POST /api/login`. Every error body is `{"detail": ...}`.'
-)
-API_TAGS: tuple[tuple[str, str], ...] = (  # name, description; in the order a reader meets them
-    ("auth", "Register, log in for a bearer token, and read your own account."),
-    ("prompts", "Your own prompts: create, list, read, update, delete (bearer token)."),
-    ("status", "Status checks any client may record and list."),
-    ("health", "Is the API up, and can it reach its database?"),
-)
-
-
-def version(root: Path) -> str:
-    """``shared.__version__`` of the project at ``root`` (the OpenAPI document's version)."""
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    import shared
-
-    return shared.__version__
 
 
 def clear_settings_cache() -> None:

@@ -22,11 +22,6 @@ class HttpResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive)."""
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
-
 
 @dataclass(frozen=True)
 class ErrorKind:
@@ -53,9 +48,10 @@ ERROR_KINDS: dict[str, ErrorKind] = {
 _CONTEXT_VARIABLE = re.compile(r"\$(?:\{context\.([A-Za-z.]+)\}|context\.([A-Za-z][A-Za-z.]*[A-Za-z]))")
 
 
-def render_template(template: str, variables: Mapping[str, str]) -> str:
-    """Substitute ``$context.*`` variables (unknown ones become empty, as in VTL)."""
-    return _CONTEXT_VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), template)
+def render_response_template(text: str, variables: Mapping[str, str]) -> str:
+    """A gateway response's ``ResponseTemplates`` entry with its ``$context.*`` variables substituted
+    (unknown ones become empty, as in VTL)."""
+    return _CONTEXT_VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), text)
 
 
 def gateway_response(api: SamApi, kind: str, *, request_id: str, message: str | None = None) -> HttpResponse:
@@ -76,7 +72,7 @@ def gateway_response(api: SamApi, kind: str, *, request_id: str, message: str | 
             "requestId": request_id,
             "stage": api.stage,
         }
-        body = render_template(custom.templates[content_type], variables)
+        body = render_response_template(custom.templates[content_type], variables)
     headers = [("Content-Type", content_type), *(custom.headers.items() if custom else ())]
     headers.append(("x-amzn-ErrorType", _error_type(kind)))
     return HttpResponse(status, headers, body.encode())

@@ -24,14 +24,15 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from local_api.environment import EnvironmentSwitcher
-from local_api.events import LambdaContext
+from local_api.events import LocalLambdaContext
 from local_api.project import LAYER_PACKAGE
 from local_api.store import EmbeddedStore
 from local_api.template import Application, Function
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any], Any], Any]
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+"""A function's entry point: ``shared.http.handler.LambdaHandler``, typed for any template's functions."""
 T = TypeVar("T")
 Snapshot = dict[str, tuple[int, int]]
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})  # and hidden ones (.venv, .git)
@@ -84,7 +85,7 @@ class FunctionRuntime:
 
     def __init__(
         self,
-        template: Application,
+        application: Application,
         environment: EnvironmentSwitcher,
         store: EmbeddedStore | None,
         *,
@@ -92,7 +93,7 @@ class FunctionRuntime:
         account_id: str,
         hot_reload: bool = True,
     ) -> None:
-        self.template = template
+        self.application = application
         self.environment = environment
         self.store = store
         self.region = region
@@ -100,9 +101,9 @@ class FunctionRuntime:
         self.lock = threading.Lock()
         self._modules: dict[str, ModuleType] = {}
         self._on_reload: list[Callable[[], None]] = []
-        folders = [f.code_dir for f in template.functions.values()] + [template.root / LAYER_PACKAGE]
+        folders = [f.code_dir for f in application.functions.values()] + [application.root / LAYER_PACKAGE]
         self.watcher = SourceWatcher(folders) if hot_reload else None
-        root = str(template.root)
+        root = str(application.root)
         if root in sys.path:
             sys.path.remove(root)
         sys.path.insert(0, root)
@@ -113,7 +114,7 @@ class FunctionRuntime:
 
     def invoke(self, function_id: str, event: dict[str, Any], *, request_id: str, may_write: bool) -> Any:
         """Run one function with ``event``; its exceptions propagate to the caller."""
-        function = self.template.functions[function_id]
+        function = self.application.functions[function_id]
         with self.lock:
             self._reload_if_changed()
             self.environment.activate(function_id)
@@ -121,16 +122,18 @@ class FunctionRuntime:
                 self.store.install()
                 self.store.expire_due()
             handler = self.handler(function_id)
-            context = LambdaContext(function, region=self.region, account_id=self.account_id, request_id=request_id)
+            context = LocalLambdaContext(
+                function, region=self.region, account_id=self.account_id, request_id=request_id
+            )
             try:
                 return handler(event, context)
             finally:
                 if may_write and self.store is not None:
                     self.store.save()
 
-    def handler(self, function_id: str) -> Handler:
+    def handler(self, function_id: str) -> LambdaHandler:
         """The function's handler, imported on first use (callers hold the lock)."""
-        function = self.template.functions[function_id]
+        function = self.application.functions[function_id]
         handler = getattr(self.module(function_id), function.attribute, None)
         if not callable(handler):
             raise ImportError(f"{function_id}: {function.module_path} has no function {function.attribute}")
@@ -143,7 +146,7 @@ class FunctionRuntime:
             self.environment.activate(function_id)
             if self.store is not None:
                 self.store.install()
-            module = load_module(self.template.functions[function_id])
+            module = load_module(self.application.functions[function_id])
             self._modules[function_id] = module
         return module
 
@@ -162,13 +165,13 @@ class FunctionRuntime:
             return
         for path in changed:
             drop_bytecode(path)
-        purge_modules(module_name(f) for f in self.template.functions.values())
+        purge_modules(module_name(f) for f in self.application.functions.values())
         importlib.invalidate_caches()
         self._modules.clear()
         self.environment.forget()
         for callback in self._on_reload:
             callback()
-        names = ", ".join(os.path.relpath(p, self.template.root) for p in changed[:5])
+        names = ", ".join(os.path.relpath(p, self.application.root) for p in changed[:5])
         logger.info("Reloaded after changes to %s%s", names, " ..." if len(changed) > 5 else "")
 
 

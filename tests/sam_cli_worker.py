@@ -16,13 +16,13 @@ import traceback
 import uuid
 from pathlib import Path
 
-from local_api.cli import build, parse_args
+from local_api.cli import assemble, parse_args
 
 
 def main(template: Path) -> None:
     # The functions log to stdout (as in Lambda): here that is stderr, and stdout carries only answers.
     answers, sys.stdout = sys.stdout, sys.stderr
-    api = build(parse_args(["--template", str(template), "--in-memory", "--port", "0", "--no-reload"]))
+    api = assemble(parse_args(["--template", str(template), "--in-memory", "--port", "0", "--no-reload"]))
     api.server.server_close()  # only the functions are used: SAM CLI's gateway serves HTTP
     for line in sys.stdin:
         request = json.loads(line)

@@ -6,6 +6,7 @@ them, the way API Gateway would have sent it.
 
 from __future__ import annotations
 
+import ast
 import base64
 import copy
 import importlib.util
@@ -79,6 +80,17 @@ def ttl_pass() -> int:
     documents its TTL indexes say have expired. Until then, expired documents stay readable, as on a
     server. The number deleted."""
     return store_ttl_pass(_store_client)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules a Python file imports by name (``import x.y``, ``from x.y import z``), anywhere in it."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
 
 
 def load_event(name: str) -> dict[str, Any]:

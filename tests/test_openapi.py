@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from local_api.openapi import DOCUMENT, build, render
+from contract.openapi import DOCUMENT, DocumentError, generate, merge, render
+from contract.project import BEARER_SCHEME, TAGS
 from local_api.template import load_application
 from shared import config
 from tests.support import CLEARED_VARIABLES, ROOT
@@ -23,7 +24,7 @@ def document() -> dict[str, Any]:
             environment.delenv(name, raising=False)
         config.clear_caches()
         try:
-            return build(TEMPLATE)
+            return generate(TEMPLATE)
         finally:
             config.clear_caches()
 
@@ -43,19 +44,58 @@ def test_document_has_exactly_the_templates_routes(document: dict[str, Any]) -> 
     assert documented == set(_routes())
 
 
-def test_protected_routes_and_only_those_carry_the_bearer_scheme(document: dict[str, Any]) -> None:
-    for (method, path), authorizer in _routes().items():
+def test_documented_bearer_routes_are_exactly_those_behind_the_templates_authorizer(document: dict[str, Any]) -> None:
+    """``create_app(tag, bearer=True)`` only documents; the template's ``Auth`` decides. Per method and path:
+    a route documented as bearer (``security``, a 401) but public in the template, or the reverse, fails."""
+    disagreements = []
+    for (method, path), authorizer in sorted(_routes().items()):
         operation = document["paths"][path][method]
-        assert ("security" in operation) == (authorizer is not None), (method, path)
-        if authorizer is not None:
-            assert operation["security"] == [{"bearerAuth": []}]
-            assert "401" in operation["responses"]
-    assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "The `access_token` of /api/login.",
+        if "security" in operation and authorizer is None:
+            disagreements.append(f"{method.upper()} {path}: documented bearer, public in template.yaml")
+        elif "security" not in operation and authorizer is not None:
+            disagreements.append(f"{method.upper()} {path}: behind {authorizer} in template.yaml, documented public")
+        elif authorizer is not None:
+            assert operation["security"] == [{BEARER_SCHEME: []}], (method, path)
+            assert "401" in operation["responses"], (method, path)
+
+    assert disagreements == []
+
+
+def test_bearer_scheme_is_the_jwt_of_login(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"] == {
+        BEARER_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "The `access_token` of /api/login.",
+        }
     }
+
+
+def test_every_tag_a_function_uses_has_a_row_and_every_row_a_function(document: dict[str, Any]) -> None:
+    used = {tag for operations in document["paths"].values() for op in operations.values() for tag in op["tags"]}
+    rows = [name for name, _ in TAGS]
+
+    assert [tag["name"] for tag in document["tags"]] == rows
+    assert len(rows) == len(set(rows))
+    assert used - set(rows) == set(), "add a row to contract/project.py TAGS"
+    assert set(rows) - used == set(), "a row of contract/project.py TAGS no function uses"
+
+
+def test_a_tag_without_a_row_stops_the_document() -> None:
+    # Imported here: importing the layer's logging modules at collection, before the tests' environment
+    # names the service, would leave their loggers outside the one the function tests capture.
+    from shared.http.resolver import create_app
+
+    app = create_app("no-such-tag")
+
+    @app.get("/api/untagged", operation_id="untagged")
+    def untagged() -> dict[str, str]:
+        """A route of a tag nobody described."""
+        return {}
+
+    with pytest.raises(DocumentError, match=r"GET /api/untagged: tag 'no-such-tag' has no row"):
+        merge([app], version="0")
 
 
 def test_every_operation_is_described_from_its_docstring(document: dict[str, Any]) -> None:

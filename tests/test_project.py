@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from local_api.fixtures import build
-from local_api.openapi import DOCUMENT
+from contract.fixtures import generate
+from contract.openapi import DOCUMENT
+from local_api.template import load_application
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -158,10 +159,33 @@ def test_each_route_has_exactly_one_function() -> None:
     assert len(routes) == len(set(routes))
 
 
-def test_no_function_folder_is_unused_by_the_template() -> None:
-    folders = {path.name for path in FUNCTIONS_DIR.iterdir() if path.is_dir() and not path.name.startswith((".", "_"))}
+def function_folders(functions_dir: Path) -> set[str]:
+    """The folders under ``functions/`` that hold anything but bytecode: a removed function's folder can
+    linger with only its ``__pycache__`` (git does not track it), and that is no function."""
 
-    assert folders - set(FOLDERS.values()) == set()
+    def has_source(folder: Path) -> bool:
+        return any(p.is_file() and "__pycache__" not in p.relative_to(folder).parts for p in folder.rglob("*"))
+
+    return {
+        path.name
+        for path in functions_dir.iterdir()
+        if path.is_dir() and not path.name.startswith((".", "_")) and has_source(path)
+    }
+
+
+def test_no_function_folder_is_unused_by_the_template() -> None:
+    assert function_folders(FUNCTIONS_DIR) - set(FOLDERS.values()) == set()
+
+
+def test_a_folder_left_with_only_bytecode_is_no_function(tmp_path: Path) -> None:
+    (tmp_path / "removed" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "removed" / "__pycache__" / "app.cpython-313.pyc").write_bytes(b"")
+    (tmp_path / "kept" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "kept" / "app.py").write_text("", encoding="utf-8")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README").write_text("", encoding="utf-8")
+
+    assert function_folders(tmp_path) == {"kept", "notes"}
 
 
 def test_no_event_fixture_is_unused_by_the_template() -> None:
@@ -171,7 +195,7 @@ def test_no_event_fixture_is_unused_by_the_template() -> None:
 
 
 def test_committed_event_fixtures_are_the_generated_ones() -> None:
-    generated = build(ROOT / "template.yaml", ROOT / DOCUMENT)
+    generated = generate(ROOT / "template.yaml", ROOT / DOCUMENT)
 
     # A custom resource's request comes from CloudFormation, not from the API: its fixture is written by hand.
     assert {fixture_folder(fixture.path) for fixture in generated} == set(FOLDERS.values()) - set(CUSTOM_RESOURCES)
@@ -209,8 +233,50 @@ def test_readme_layout_names_every_top_level_entry_and_nothing_else() -> None:
     assert named == tracked_top_level() - requirements - {"README.md", ".gitignore"} | {"requirements*.txt"}
 
 
-def test_readme_layout_names_every_local_api_module() -> None:
-    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n`local_api/`, by job:\n", 1)[1]
-    named = set(re.findall(r"`([a-z_]+\.py)`", section.split("\n## ", 1)[0]))
+def _readme_modules(heading: str) -> set[str]:
+    """The ``*.py`` names in the first column of the first table after the README paragraph ``heading``."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{heading}", 1)[1]
+    table = section[section.index("\n| module ") :].strip().split("\n\n", 1)[0]
+    return {name for row in table.splitlines() for name in re.findall(r"`([a-z_]+\.py)`", row.split("|")[1])}
 
-    assert named == {p.name for p in (ROOT / "local_api").glob("*.py")} - {"__init__.py"}
+
+@pytest.mark.parametrize("package", ["local_api", "contract"])
+def test_readme_layout_names_every_module_of_the_dev_packages(package: str) -> None:
+    named = _readme_modules(f"`{package}/`, ")
+
+    assert named == {p.name for p in (ROOT / package).glob("*.py")} - {"__init__.py"}
+
+
+# The template's routes as the local API reads them (Globals and the API's default authorizer applied).
+APPLICATION = load_application(ROOT / "template.yaml")
+
+
+def _readme_routes() -> dict[tuple[str, str], str]:
+    """The README's Routes table: (method, path) of each row's first cell, and its auth cell."""
+    rows = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Routes\n", 1)[1].splitlines():
+        if line.startswith("| `"):
+            cells = [cell.strip() for cell in line.split("|")[1:-1]]
+            method, target = re.findall(r"`([^`]+)`", cells[0])[0].split(" ", 1)
+            rows[(method, target.split("?", 1)[0])] = cells[1]
+        elif rows and not line.startswith("|"):
+            break
+    return rows
+
+
+def test_readme_routes_table_has_a_row_for_every_route_of_the_template_and_no_other() -> None:
+    routes = {(route.method, route.path): route.authorizer for route in APPLICATION.routes}
+    rows = _readme_routes()
+
+    assert sorted(set(routes) - set(rows)) == [], "add the route's row to README.md's Routes table"
+    assert sorted(set(rows) - set(routes)) == [], "a row of README.md's Routes table the template does not route"
+    for route, authorizer in routes.items():
+        assert rows[route] == ("public" if authorizer is None else "bearer"), route
+
+
+def test_cors_allows_every_method_the_api_routes() -> None:
+    for api in {route.api.logical_id: route.api for route in APPLICATION.routes}.values():
+        assert api.cors is not None and api.cors.allow_methods is not None, api.logical_id
+        allowed = {method.strip() for method in api.cors.allow_methods.split(",")}
+        routed = {route.method for route in APPLICATION.routes if route.api.logical_id == api.logical_id}
+        assert routed | {"OPTIONS"} <= allowed, f"add to {api.logical_id}'s Cors AllowMethods in template.yaml"

@@ -147,7 +147,11 @@ def sam_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
     finally:
         os.killpg(gateway.pid, signal.SIGTERM)
-        gateway.wait(timeout=10)
+        try:
+            gateway.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # Flask's server may ignore SIGTERM while busy: stop it for good
+            os.killpg(gateway.pid, signal.SIGKILL)
+            gateway.wait(timeout=10)
         log.close()
 
 

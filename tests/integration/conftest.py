@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import FIXTURES, JWT_SECRET, ROOT, LocalApi, running
+from tests.integration.helpers import JWT_SECRET, ROOT, SAMPLE_APP, LocalApi, running
 
 StartApi = Callable[..., LocalApi]
 
@@ -21,17 +21,17 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 
 
 @pytest.fixture(scope="session")
-def gateway_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
-    """The fixture template: echo, crash and scripted authorizer functions."""
-    folder = FIXTURES / "gateway"
-    log = tmp_path_factory.mktemp("local-api-fixture") / "output.log"
+def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
+    """The sample application: echo, crash and scripted authorizer functions."""
+    folder = SAMPLE_APP
+    log = tmp_path_factory.mktemp("local-api-sample-app") / "output.log"
     with running(
         "--in-memory",
         "--template",
         str(folder / "template.yaml"),
         "--env-vars",
         str(folder / "env.json"),
-        env={"FIXTURE_OVERRIDDEN": "from-process"},
+        env={"SAMPLE_OVERRIDDEN": "from-process"},
         log=log,
         healthy=False,
     ) as server:

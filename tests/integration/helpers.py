@@ -16,7 +16,7 @@ from local_api.harness import LocalApiProcess
 from tests.support import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_APP = Path(__file__).resolve().parent / "sample_app"  # a SAM application: echo, crash, authorizer
 JWT_SECRET = "integration-signing-secret-that-is-long-enough-42"
 _REQUEST_LINE = re.compile(
     r"^\S+ (?P<method>[A-Z]+)\s+(?P<path>\S+) (?P<status>\d{3}) (?P<target>.+?) [\d.]+ ms(?:  \[(?P<note>.*)\])?$"

@@ -6,10 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+from contract.openapi import DOCUMENT
 from local_api.docs import DOCS_PATH, DOCUMENT_PATH
-from local_api.openapi import DOCUMENT
 from tests.integration.conftest import StartApi
-from tests.integration.helpers import FIXTURES, JWT_SECRET, ROOT, LocalApi, bearer, copy_project, new_user
+from tests.integration.helpers import JWT_SECRET, ROOT, SAMPLE_APP, LocalApi, bearer, copy_project, new_user
 
 ASSETS = {
     "/api/docs/swagger-ui-bundle.min.js": "application/javascript; charset=utf-8",
@@ -75,22 +75,22 @@ def test_document_follows_hot_reload_and_leaves_the_handlers_alone(tmp_path: Pat
     assert (me_after_edit.status_code, me_after_edit.json()) == (200, user)
 
 
-def test_template_without_powertools_resolvers_gets_a_500_detail_and_keeps_serving(gateway_fixture: LocalApi) -> None:
-    document = gateway_fixture.request("GET", DOCUMENT_PATH)
-    page = gateway_fixture.request("GET", DOCS_PATH)
-    route = gateway_fixture.request("GET", "/items/public")
+def test_template_without_powertools_resolvers_gets_a_500_detail_and_keeps_serving(sample_app: LocalApi) -> None:
+    document = sample_app.request("GET", DOCUMENT_PATH)
+    page = sample_app.request("GET", DOCS_PATH)
+    route = sample_app.request("GET", "/items/public")
 
     assert document.status_code == 500
     detail = document.json()["detail"]
     assert detail.startswith("The OpenAPI document could not be built: DocumentError: CrashFunction: ")
     assert "has no Powertools resolver named `app`" in detail
-    assert "The OpenAPI document could not be built" in gateway_fixture.output()
+    assert "The OpenAPI document could not be built" in sample_app.output()
     assert page.status_code == 200
     assert route.status_code == 200
 
 
 def test_template_routes_win_over_the_docs_paths(tmp_path: Path, start_api: StartApi) -> None:
-    shutil.copytree(FIXTURES / "gateway" / "functions" / "echo", tmp_path / "echo")
+    shutil.copytree(SAMPLE_APP / "functions" / "echo", tmp_path / "echo")
     (tmp_path / "template.yaml").write_text(
         "Transform: AWS::Serverless-2016-10-31\n"
         "Resources:\n"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from local_api.openapi import DOCUMENT
+from contract.openapi import DOCUMENT
 from tests.integration.helpers import ROOT, LocalApi, unique_email
 from tests.support import PASSWORD
 

@@ -411,11 +411,11 @@ def test_concurrent_registrations_of_one_email_give_one_201_and_one_409(api: Loc
     assert sorted(statuses) == [201, 409]
 
 
-# The proxy event, the context and the environment (fixture template) -----------------------
+# The proxy event, the context and the environment (sample application) -----------------------
 
 
-def test_event_has_path_query_headers_and_request_context(gateway_fixture: LocalApi) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", gateway_fixture.port, timeout=10)
+def test_event_has_path_query_headers_and_request_context(sample_app: LocalApi) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", sample_app.port, timeout=10)
     connection.putrequest("PUT", "/items/a%20b?x=1&x=2&flag=&y=3")
     connection.putheader("X-Token", "allow")
     connection.putheader("X-Multi", "first")
@@ -442,7 +442,7 @@ def test_event_has_path_query_headers_and_request_context(gateway_fixture: Local
     assert context["path"] == "/test/items/a b"
     assert context["identity"]["sourceIp"] == "127.0.0.1"
     assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
-    assert event["headers"]["X-Forwarded-Port"] == str(gateway_fixture.port)
+    assert event["headers"]["X-Forwarded-Port"] == str(sample_app.port)
     assert _is_uuid(context["requestId"])
     assert response.getheader("x-amzn-RequestId") == context["requestId"]
     assert isinstance(context["requestTimeEpoch"], int)
@@ -455,23 +455,23 @@ def test_event_has_path_query_headers_and_request_context(gateway_fixture: Local
     }
 
 
-def test_greedy_path_and_literal_beats_parameter(gateway_fixture: LocalApi) -> None:
-    greedy = gateway_fixture.request("GET", "/files/docs/2026/report.txt").json()["event"]
-    literal = gateway_fixture.request("GET", "/items/public").json()["event"]
+def test_greedy_path_and_literal_beats_parameter(sample_app: LocalApi) -> None:
+    greedy = sample_app.request("GET", "/files/docs/2026/report.txt").json()["event"]
+    literal = sample_app.request("GET", "/items/public").json()["event"]
 
     assert (greedy["resource"], greedy["pathParameters"]) == ("/files/{proxy+}", {"proxy": "docs/2026/report.txt"})
     assert (literal["resource"], literal["pathParameters"]) == ("/items/public", None)
     assert "authorizer" not in literal["requestContext"]
 
 
-def test_binary_bodies_travel_as_base64(gateway_fixture: LocalApi) -> None:
-    sent = gateway_fixture.request(
+def test_binary_bodies_travel_as_base64(sample_app: LocalApi) -> None:
+    sent = sample_app.request(
         "POST",
         "/items/bin",
         data=b"\x00\xff\x10",
         headers={"X-Token": "allow", "Content-Type": "application/octet-stream"},
     )
-    received = gateway_fixture.request("GET", "/items/bin", params={"binary": "1"}, headers={"X-Token": "allow"})
+    received = sample_app.request("GET", "/items/bin", params={"binary": "1"}, headers={"X-Token": "allow"})
 
     assert sent.status_code == 200
     event = sent.json()["event"]
@@ -481,21 +481,21 @@ def test_binary_bodies_travel_as_base64(gateway_fixture: LocalApi) -> None:
     assert received.headers["Content-Type"] == "application/octet-stream"
 
 
-def test_function_gets_context_and_template_environment(gateway_fixture: LocalApi) -> None:
-    answer = gateway_fixture.request("GET", "/items/public").json()
+def test_function_gets_context_and_template_environment(sample_app: LocalApi) -> None:
+    answer = sample_app.request("GET", "/items/public").json()
 
     assert answer["context"]["function_name"] == "EchoFunction"
     assert answer["context"]["memory_limit_in_mb"] == 512
     assert answer["context"]["invoked_function_arn"].endswith(":function:EchoFunction")
     assert answer["context"]["remaining_ms_positive"] is True
     assert answer["environment"] == {
-        "FIXTURE_GREETING": "hello",
-        "FIXTURE_SUB": "hello-us-east-1-test",
-        "FIXTURE_SECRET_ARN": None,
-        "FIXTURE_NO_DEFAULT": None,
-        "FIXTURE_OVERRIDDEN": "from-process",
-        "FIXTURE_OWN": "echo-from-env-file",
-        "FIXTURE_FROM_ENV_FILE": "for-everyone",
+        "SAMPLE_GREETING": "hello",
+        "SAMPLE_SUB": "hello-us-east-1-test",
+        "SAMPLE_SECRET_ARN": None,
+        "SAMPLE_NO_DEFAULT": None,
+        "SAMPLE_OVERRIDDEN": "from-process",
+        "SAMPLE_OWN": "echo-from-env-file",
+        "SAMPLE_FROM_ENV_FILE": "for-everyone",
     }
 
 
@@ -510,44 +510,44 @@ def test_function_gets_context_and_template_environment(gateway_fixture: LocalAp
     ],
 )
 def test_authorizer_verdicts_become_gateway_responses(
-    gateway_fixture: LocalApi, token: str, status: int, body: dict[str, str]
+    sample_app: LocalApi, token: str, status: int, body: dict[str, str]
 ) -> None:
-    response = gateway_fixture.request("GET", "/items/1", headers={"X-Token": token})
+    response = sample_app.request("GET", "/items/1", headers={"X-Token": token})
 
     assert response.status_code == status
     assert response.json() == body
 
 
-def test_policy_without_a_matching_allow_is_403(gateway_fixture: LocalApi) -> None:
-    allowed = gateway_fixture.request("GET", "/items/1", headers={"X-Token": "allow-get"})
-    refused = gateway_fixture.request("DELETE", "/items/1", headers={"X-Token": "allow-get"})
+def test_policy_without_a_matching_allow_is_403(sample_app: LocalApi) -> None:
+    allowed = sample_app.request("GET", "/items/1", headers={"X-Token": "allow-get"})
+    refused = sample_app.request("DELETE", "/items/1", headers={"X-Token": "allow-get"})
 
     assert allowed.status_code == 200
     assert refused.status_code == 403
     assert refused.json() == {"message": "User is not authorized to access this resource"}
 
 
-def test_crashing_function_is_502_detail_without_traceback(gateway_fixture: LocalApi) -> None:
-    response = gateway_fixture.request("GET", "/crash")
+def test_crashing_function_is_502_detail_without_traceback(sample_app: LocalApi) -> None:
+    response = sample_app.request("GET", "/crash")
 
     assert response.status_code == 502
     assert response.json() == {"detail": "Internal server error"}
-    assert gateway_fixture.last_request_line()["target"] == "CrashFunction"
-    assert "RuntimeError: secret internals that must never reach the client" in gateway_fixture.output()
+    assert sample_app.last_request_line()["target"] == "CrashFunction"
+    assert "RuntimeError: secret internals that must never reach the client" in sample_app.output()
 
 
-def test_invalid_proxy_response_is_502_detail(gateway_fixture: LocalApi) -> None:
-    response = gateway_fixture.request("GET", "/invalid")
+def test_invalid_proxy_response_is_502_detail(sample_app: LocalApi) -> None:
+    response = sample_app.request("GET", "/invalid")
 
     assert response.status_code == 502
     assert response.json() == {"detail": "Internal server error"}
-    assert "CrashFunction returned an invalid Lambda proxy response" in gateway_fixture.output()
+    assert "CrashFunction returned an invalid Lambda proxy response" in sample_app.output()
 
 
-def test_preflight_is_authorized_when_the_default_authorizer_covers_it(gateway_fixture: LocalApi) -> None:
+def test_preflight_is_authorized_when_the_default_authorizer_covers_it(sample_app: LocalApi) -> None:
     # The fixture leaves AddDefaultAuthorizerToCorsPreflight at SAM's default (true).
-    refused = gateway_fixture.request("OPTIONS", "/items/1")
-    response = gateway_fixture.request("OPTIONS", "/items/1", headers={"X-Token": "allow"})
+    refused = sample_app.request("OPTIONS", "/items/1")
+    response = sample_app.request("OPTIONS", "/items/1", headers={"X-Token": "allow"})
 
     assert refused.status_code == 401
     assert response.status_code == 200

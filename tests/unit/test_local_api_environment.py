@@ -32,7 +32,7 @@ def test_process_environment_wins_over_template_and_env_file() -> None:
     function = Function("Fn", Path("."), "app.handler", 128, 3, {"A": "template", "B": "template", "C": "template"})
     env_file = {"Parameters": {"B": "file", "D": "file"}, "Fn": {"C": "file-own"}}
 
-    plan = EnvironmentPlan.build({"Fn": function}, env_file, {"E": "local"}, {"A": "process", "Z": "unrelated"})
+    plan = EnvironmentPlan.compose({"Fn": function}, env_file, {"E": "local"}, {"A": "process", "Z": "unrelated"})
 
     assert plan.per_function["Fn"] == {"A": "process", "B": "file", "C": "file-own", "D": "file", "E": "local"}
 
@@ -42,7 +42,7 @@ def _plan(env_file: dict[str, dict[str, str]], process: dict[str, str] | None = 
         name: Function(name, Path("."), "app.handler", 128, 3, {"MONGODB_DB_NAME": "emergent_db", "OTHER": name})
         for name in ("AFn", "BFn", "CFn")
     }
-    return EnvironmentPlan.build(functions, env_file, {}, process or {})
+    return EnvironmentPlan.compose(functions, env_file, {}, process or {})
 
 
 def test_one_value_for_every_function_is_accepted() -> None:

@@ -18,16 +18,14 @@ from local_api.template import Application, Function, Route, SamApi
 from tests.support import ROOT
 
 
-def test_gateway_does_not_import_the_docs_or_openapi_modules() -> None:
-    code = (
-        "import sys, json, local_api.gateway; print(json.dumps([m for m in sys.modules if m.startswith('local_api')]))"
-    )
+def test_gateway_does_not_import_the_docs_or_the_contract() -> None:
+    code = "import sys, json, local_api.gateway; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
 
     loaded = json.loads(result.stdout)
     assert "local_api.gateway" in loaded
     assert "local_api.docs" not in loaded
-    assert "local_api.openapi" not in loaded
+    assert not [m for m in loaded if m == "contract" or m.startswith("contract.")]
 
 
 class Pages:
@@ -45,11 +43,11 @@ class Pages:
 def _gateway(tmp_path: Path) -> Gateway:
     api = SamApi("Api", "prod")
     function = Function("Fn", tmp_path, "app.handler", 128, 3, {})
-    template = Application(
+    application = Application(
         tmp_path, {"Fn": function}, {"Api": api}, [Route(api, "Fn", "/api/{proxy+}", "GET", None)], {}
     )
     runtime = FunctionRuntime(
-        template,
+        application,
         EnvironmentSwitcher(EnvironmentPlan({"Fn": {}}, frozenset())),
         None,
         region="us-east-1",
@@ -57,7 +55,7 @@ def _gateway(tmp_path: Path) -> Gateway:
         hot_reload=False,
     )
     return Gateway(
-        template, runtime, TokenAuthorizers(), region="us-east-1", account_id="123456789012", extra_routes=[Pages()]
+        application, runtime, TokenAuthorizers(), region="us-east-1", account_id="123456789012", extra_routes=[Pages()]
     )
 
 

@@ -1,44 +1,28 @@
-"""local_api.project is the one module of the local API that knows this project."""
+"""local_api.project is the local API's one door into the layer's package."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import mongomock
 import pytest
 
-import shared
 from local_api import project
 from shared import config
 from shared.data import client as db
-from tests.support import ROOT
+from tests.support import ROOT, imported_modules
 
 LOCAL_API = ROOT / "local_api"
-
-
-def _imported_modules(path: Path) -> set[str]:
-    modules = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            modules |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            modules.add(node.module)
-    return modules
 
 
 @pytest.mark.parametrize("path", sorted(p for p in LOCAL_API.glob("*.py") if p.name != "project.py"))
 def test_only_the_project_module_imports_the_layer(path: Path) -> None:
     package = project.LAYER_PACKAGE
-    layer = {m for m in _imported_modules(path) if m == package or m.startswith(f"{package}.")}
+    layer = {m for m in imported_modules(path) if m == package or m.startswith(f"{package}.")}
     source = path.read_text(encoding="utf-8")
 
     assert layer == set()
     assert "import_module(" not in source
-
-
-def test_version_is_the_layer_packages() -> None:
-    assert project.version(ROOT) == shared.__version__
 
 
 def test_clear_settings_cache_makes_the_layer_read_the_environment_again(monkeypatch: pytest.MonkeyPatch) -> None:

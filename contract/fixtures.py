@@ -1,15 +1,15 @@
 """The event fixtures ``events/*.json``, generated from the template and the OpenAPI document.
 
 Each ``Api`` event of each function becomes ``events/<folder>.json`` (``<folder>`` is the
-function's ``CodeUri`` folder), built by the local API's own event builder with fixed ids and
-times, so the output only changes when the API does. What a request carries comes from
-``docs/openapi.json``: the body is the request model's example (the model's own ``examples``,
-else every required field's first example), path parameters are their examples and query
-parameters their defaults. Routes behind an authorizer carry a bearer header and the
+function's ``CodeUri`` folder), built by the local API's own event builder (``local_api.events``)
+with fixed ids and times, so the output only changes when the API does. What a request carries
+comes from ``docs/openapi.json``: the body is the request model's example (the model's own
+``examples``, else every required field's first example), path parameters are their examples and
+query parameters their defaults. Routes behind an authorizer carry a bearer header and the
 ``requestContext.authorizer`` the authorizer gives a known user, so ``sam local invoke -e``
 runs them. Each TOKEN authorizer gets ``events/<folder>.json`` too, with a placeholder token.
 
-``python -m local_api.fixtures`` writes them (``make events``); ``--check`` fails when a
+``python -m contract.fixtures`` writes them (``make events``); ``--check`` fails when a
 committed fixture differs.
 """
 
@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from contract.openapi import DOCUMENT
+from contract.project import CONTEXT_SESSION_ID, CONTEXT_USER_ID
 from local_api.authorizer import Policy
 from local_api.environment import DEFAULT_REGION, LOCAL_ACCOUNT_ID
-from local_api.events import HttpRequest, Stage, proxy_event
-from local_api.gateway import api_id
-from local_api.openapi import DOCUMENT
+from local_api.events import HttpRequest, Stage, api_id, proxy_event
 from local_api.template import Application, Route, load_application
 
 EVENTS_DIR = Path("events")
@@ -41,7 +41,7 @@ AUTHORIZER_LATENCY_MS = 120
 # The caller of protected routes, as the authorizer puts them in the request context.
 CALLER_ID = "9b2f6c1d-4e3a-4b5c-8d7e-6f5a4b3c2d1e"
 CALLER_SESSION_ID = "019ac5e0-7a2b-7c3d-8e4f-5a6b7c8d9e0f"
-CALLER_CONTEXT = {"user_id": CALLER_ID, "sid": CALLER_SESSION_ID}
+CALLER_CONTEXT = {CONTEXT_USER_ID: CALLER_ID, CONTEXT_SESSION_ID: CALLER_SESSION_ID}
 
 
 class FixtureError(ValueError):
@@ -187,7 +187,7 @@ def fixtures(application: Application, document: Mapping[str, Any], events_dir: 
     return result
 
 
-def build(template_path: Path, document_path: Path) -> list[Fixture]:
+def generate(template_path: Path, document_path: Path) -> list[Fixture]:
     """The fixtures of the template at ``template_path``, paths relative to its folder."""
     application = load_application(template_path)
     document = json.loads(document_path.read_text(encoding="utf-8"))
@@ -195,7 +195,7 @@ def build(template_path: Path, document_path: Path) -> list[Fixture]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local_api.fixtures", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m contract.fixtures", description=__doc__)
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--openapi", type=Path, default=DOCUMENT, help="the OpenAPI document (make openapi)")
     parser.add_argument(
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     stale = []
-    for fixture in build(args.template, args.openapi):
+    for fixture in generate(args.template, args.openapi):
         text = fixture.render()
         current = fixture.path.read_text(encoding="utf-8") if fixture.path.exists() else None
         if current == text:

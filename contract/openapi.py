@@ -1,9 +1,10 @@
 """The API's one OpenAPI document, generated from the functions' own routes and models.
 
 Every function behind an ``Api`` event of the template builds its Powertools resolver; their
-schemas are merged into one document. Nothing here is written by hand but the title and the
-bearer scheme. ``python -m local_api.openapi`` writes ``docs/openapi.json``; ``--check``
-fails when that file is out of date.
+schemas are merged into one document. Nothing here is written by hand but the title, the tags
+(``contract.project``) and the bearer scheme. ``python -m contract.openapi`` writes
+``docs/openapi.json`` (``make openapi``); ``--check`` fails when that file is out of date. The local
+API's docs page serves the same document, built by ``document()`` from the modules it runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,17 +20,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
 
-from local_api import project
+from contract import project
 from local_api.intrinsics import Intrinsics
 from local_api.runtime import load_module
 from local_api.template import Application, Function, load_application, load_yaml, parameter_defaults
 
 DOCUMENT = Path("docs/openapi.json")
-TITLE = project.NAME
-DESCRIPTION = project.API_DESCRIPTION
-TAGS = [Tag(name=name, description=description) for name, description in project.API_TAGS]
+TAGS = [Tag(name=name, description=description) for name, description in project.TAGS]
 SECURITY_SCHEMES: dict[str, Any] = {
-    "bearerAuth": HTTPBearer(scheme="bearer", bearerFormat="JWT", description="The `access_token` of /api/login."),
+    project.BEARER_SCHEME: HTTPBearer(
+        scheme="bearer", bearerFormat="JWT", description="The `access_token` of /api/login."
+    ),
 }
 _UNSUPPORTED_MEDIA_TYPE = {
     "description": "The body is not sent as `application/json`.",
@@ -45,7 +46,8 @@ _BODYLESS_STATUSES = {"204", "205", "304"}  # RFC 9110: these responses never ca
 
 
 class DocumentError(RuntimeError):
-    """Raised when a function of the template has no Powertools resolver to document."""
+    """Raised when a function of the template has no Powertools resolver to document, or uses a tag
+    that has no row in ``contract.project.TAGS``."""
 
 
 def routed_functions(application: Application) -> list[Function]:
@@ -61,20 +63,25 @@ def resolver_of(function: Function, module: ModuleType) -> Any:
     return app
 
 
-def build(template_path: Path) -> dict[str, Any]:
+def generate(template_path: Path) -> dict[str, Any]:
     """The merged document of every function the template routes to."""
     template = load_yaml(template_path)
     application = load_application(template_path, Intrinsics(parameter_defaults(template), {}), template)
-    version = project.version(application.root)
-    return merge([resolver_of(f, load_module(f)) for f in routed_functions(application)], version=version)
+    return document(application, load_module)
+
+
+def document(application: Application, module_of: Callable[[Function], ModuleType]) -> dict[str, Any]:
+    """The merged document of the application's routed functions, each module got from ``module_of``."""
+    resolvers = [resolver_of(f, module_of(f)) for f in routed_functions(application)]
+    return merge(resolvers, version=project.version(application.root))
 
 
 def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
     """One document from the functions' resolvers, with the API's own error shapes."""
     merger = OpenAPIMerge(
-        title=TITLE,
+        title=project.TITLE,
         version=version,
-        description=DESCRIPTION,
+        description=project.DESCRIPTION,
         tags=list(TAGS),
         security_schemes=SECURITY_SCHEMES,
         on_conflict="error",
@@ -82,8 +89,11 @@ def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
     for app in resolvers:
         merger.add_schema(app.get_openapi_schema(security_schemes=SECURITY_SCHEMES))
     document: dict[str, Any] = json.loads(merger.get_openapi_json_schema())
-    for operations in document["paths"].values():
-        for operation in operations.values():
+    described = {tag.name for tag in TAGS}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for tag in sorted(set(operation.get("tags", [])) - described):
+                raise DocumentError(f"{method.upper()} {path}: tag {tag!r} has no row in contract/project.py TAGS")
             for status in _BODYLESS_STATUSES & set(operation["responses"]):
                 # Powertools documents a `None` return as a JSON null body; these statuses have none.
                 operation["responses"][status].pop("content", None)
@@ -107,12 +117,16 @@ def render(document: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local_api.openapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m contract.openapi", description=__doc__)
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     parser.add_argument("--output", type=Path, default=DOCUMENT)
     parser.add_argument("--check", action="store_true", help="fail if --output differs from the generated document")
     args = parser.parse_args(argv)
-    text = render(build(args.template))
+    try:
+        text = render(generate(args.template))
+    except DocumentError as e:
+        print(f"{parser.prog}: {e}", file=sys.stderr)
+        return 1
     if args.check:
         if not args.output.exists() or args.output.read_text(encoding="utf-8") != text:
             print(f"{args.output} is out of date: run `make openapi`", file=sys.stderr)
