@@ -32,8 +32,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.errors import ConfigurationError
 
@@ -206,34 +205,39 @@ VARIABLES: tuple[str, ...] = tuple(dict.fromkeys(name for group in GROUPS for na
 """Every environment variable the settings read: what a clean environment (tests, harness) clears."""
 
 
-@cache
+GroupT = TypeVar("GroupT", DatabaseSettings, TokenSettings, PasswordSettings, HttpSettings)
+
+
+_read: dict[type[Any], Any] = {}
+
+
+def _settings(group: type[GroupT]) -> GroupT:
+    """This container's settings of ``group``, read once."""
+    if group not in _read:
+        _read[group] = group.from_env()
+    settings: GroupT = _read[group]
+    return settings
+
+
 def database_settings() -> DatabaseSettings:
-    """This container's database settings, read once."""
-    return DatabaseSettings.from_env()
+    return _settings(DatabaseSettings)
 
 
-@cache
 def token_settings() -> TokenSettings:
-    """This container's token settings, read once."""
-    return TokenSettings.from_env()
+    return _settings(TokenSettings)
 
 
-@cache
 def password_settings() -> PasswordSettings:
-    """This container's password settings, read once."""
-    return PasswordSettings.from_env()
+    return _settings(PasswordSettings)
 
 
-@cache
 def http_settings() -> HttpSettings:
-    """This container's HTTP settings, read once."""
-    return HttpSettings.from_env()
+    return _settings(HttpSettings)
 
 
 def clear_caches() -> None:
     """Forget every group's settings: the next read takes the environment as it is then."""
-    for getter in (database_settings, token_settings, password_settings, http_settings):
-        getter.cache_clear()
+    _read.clear()
 
 
 @dataclass(frozen=True, slots=True)

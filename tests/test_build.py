@@ -111,12 +111,14 @@ def test_layer_holds_only_the_python_folder(layer: Path) -> None:
     assert not (layer / "python" / "bin").exists()
 
 
-def test_shared_package_is_importable_from_the_python_folder(layer: Path) -> None:
-    built = layer / "python" / "shared"
+def test_shared_package_is_in_the_python_folder_with_every_subpackage(layer: Path) -> None:
+    built, source = layer / "python" / "shared", ROOT / "shared"
+    modules = sorted(p.relative_to(source) for p in source.rglob("*.py") if "__pycache__" not in p.parts)
 
     assert (built / "__init__.py").is_file()
-    assert sorted(p.name for p in built.glob("*.py")) == sorted(p.name for p in (ROOT / "shared").glob("*.py"))
-    assert all(same_file(p, built / p.name) for p in (ROOT / "shared").glob("*.py"))
+    assert Path("accounts", "login.py") in modules  # the subpackages, not only the top-level modules
+    assert sorted(p.relative_to(built) for p in built.rglob("*.py")) == modules
+    assert all(same_file(source / m, built / m) for m in modules)
 
 
 def test_runtime_dependencies_are_there_at_their_pins(layer: Path) -> None:
