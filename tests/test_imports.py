@@ -48,7 +48,6 @@ NEVER_AT_INIT = {
     "mongomock",  # the tests' in-memory database
     "boto3",  # only when a secret is read from Secrets Manager
     "local_api",  # the development server
-    "aws_lambda_powertools.utilities.idempotency",  # only requests with an Idempotency-Key pay for it
 }
 
 _SCRIPT = """
