@@ -66,6 +66,7 @@ class Settings:
     secrets_max_age: int
     refresh_expire_days: int
     refresh_reuse_grace_seconds: int
+    password_change_retry_seconds: int
     login_max_failures: int
     login_window_minutes: int
 
@@ -89,6 +90,7 @@ class Settings:
             secrets_max_age=_int(environ, "SECRETS_MAX_AGE", 300, low=0, high=86400),
             refresh_expire_days=_int(environ, "REFRESH_EXPIRE_DAYS", 30, low=1, high=365),
             refresh_reuse_grace_seconds=_int(environ, "REFRESH_REUSE_GRACE_SECONDS", 30, low=0, high=300),
+            password_change_retry_seconds=_int(environ, "PASSWORD_CHANGE_RETRY_SECONDS", 30, low=0, high=300),
             login_max_failures=_int(environ, "LOGIN_MAX_FAILURES", 5, low=1, high=100),
             login_window_minutes=_int(environ, "LOGIN_WINDOW_MINUTES", 15, low=1, high=24 * 60),
         )
