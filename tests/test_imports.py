@@ -40,6 +40,7 @@ SECURITY_IMPORTS: dict[str, set[str]] = {
     "me": set(),
     "refresh_token": {"jwt"},
     "register": {"bcrypt"},
+    "sweeper": set(),
     "update_me": set(),
     "update_prompt": set(),
 }

@@ -35,8 +35,14 @@ FUNCTIONS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::S
 CUSTOM_RESOURCE_FUNCTIONS = sorted(
     r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in RESOURCES.values() if r["Type"].startswith("Custom::")
 )
+# Functions an EventBridge schedule calls.
+SCHEDULED_FUNCTIONS = sorted(
+    f
+    for f in FUNCTIONS
+    if any(e["Type"] == "Schedule" for e in (RESOURCES[f]["Properties"].get("Events") or {}).values())
+)
 # Functions API Gateway calls: the routes' and the authorizer.
-GATEWAY_FUNCTIONS = [f for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS]
+GATEWAY_FUNCTIONS = [f for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS and f not in SCHEDULED_FUNCTIONS]
 SAMCONFIG: dict[str, Any] = tomllib.loads(SAMCONFIG_PATH.read_text(encoding="utf-8"))
 
 
@@ -126,6 +132,19 @@ def test_indexes_function_reads_only_its_own_database_secret() -> None:
     assert policy["Statement"] == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]
     assert function["Environment"]["Variables"] == {"MONGODB_URI_SECRET_ARN": secret}
     assert TEMPLATE["Parameters"]["IndexesMongoDbUriSecretArn"]["Default"] == ""
+
+
+def test_the_sweep_runs_every_5_minutes_within_its_timeout_and_rolls_back_on_its_own_errors() -> None:
+    assert SCHEDULED_FUNCTIONS == ["SweeperFunction"]
+    (event,) = RESOURCES["SweeperFunction"]["Properties"]["Events"].values()
+    assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", "rate(5 minutes)")
+    assert setting("SweeperFunction", "Timeout") < 5 * 60
+    alarm = RESOURCES["SweeperErrorsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert alarm["Dimensions"][0] == {"Name": "FunctionName", "Value": {"Ref": "SweeperFunction"}}
+    assert "SweeperErrorsAlarm" in [
+        a["Ref"] for a in RESOURCES["SweeperFunction"]["Properties"]["DeploymentPreference"]["Alarms"]
+    ]
 
 
 @pytest.mark.parametrize("function", BCRYPT_FUNCTIONS)

@@ -184,7 +184,9 @@ def test_expired_attempt_window_left_by_the_ttl_monitor_is_replaced() -> None:
 def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -> None:
     user_id = _user()
     before = _login()
-    changed = change_password(user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="another password"))
+    changed = change_password(
+        user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="another password")
+    )
     user = get_database().users.find_one({"_id": user_id})
 
     for token, valid in ((before, False), (changed, True)):
@@ -310,7 +312,9 @@ def test_login_whose_password_changed_before_its_session_started_is_refused(monk
 
     def start_after_a_change(self: SessionRepository, *args: Any, **kwargs: Any) -> Any:
         monkeypatch.setattr(SessionRepository, "start", real_start)
-        change_password(user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        change_password(
+            user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile")
+        )
         return real_start(self, *args, **kwargs)
 
     monkeypatch.setattr(SessionRepository, "start", start_after_a_change)
@@ -331,7 +335,9 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
     def change_right_after(self: UserRepository, *args: Any) -> bool:
         result = real_has_password(self, *args)
         sessions_before_change.extend(s["_id"] for s in get_database().sessions.find())
-        change_password(user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        change_password(
+            user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile")
+        )
         return result
 
     monkeypatch.setattr(UserRepository, "has_password", change_right_after)
