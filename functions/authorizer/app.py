@@ -19,7 +19,7 @@ from shared.accounts.access_tokens import bearer_token
 from shared.accounts.authorize import caller_from_token
 from shared.config import get_settings
 from shared.errors import Unauthorized
-from shared.http.contract import CONTEXT_SESSION_ID, RETRY_ROUTES, CONTEXT_USER_ID
+from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID, RETRY_ROUTES
 from shared.metrics import Metric, count, metrics
 
 logger = Logger()

@@ -23,7 +23,6 @@ from shared.data.pages import to_model
 from shared.errors import Conflict
 from shared.ids import new_id, utcnow
 
-
 _LIVE: dict[str, Any] = {"deleted_at": None}  # not being deleted (a missing field matches null)
 
 
