@@ -46,11 +46,20 @@ def allow_whole_stage(
     }
 
 
+def requested_route(method_arn: str) -> tuple[str, str]:
+    """The ``(method, path)`` a method ARN asks for: ``(GET, /api/me)`` of ``.../{stage}/GET/api/me``."""
+    _, _, method, path = [*method_arn.split("/", 3), "", ""][:4]
+    return method, f"/{path}"
+
+
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         caller = caller_from_token(bearer_token(event.get("authorizationToken")))
+        only = RETRY_ROUTES[caller.only_retry] if caller.only_retry else None
+        if only is not None and requested_route(event["methodArn"]) != only:
+            raise Unauthorized()  # a session that may only retry one route is refused everywhere else
     except Unauthorized:
         logger.info("Bearer token refused")
         count(Metric.AUTHORIZER_DENIED)
@@ -59,5 +68,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         event["methodArn"],
         principal_id=caller.user_id,
         context={CONTEXT_USER_ID: caller.user_id, CONTEXT_SESSION_ID: caller.session_id},
-        only=RETRY_ROUTES[caller.only_retry] if caller.only_retry else None,
+        only=only,
     )

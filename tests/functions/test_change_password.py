@@ -12,7 +12,7 @@ from shared.config import get_settings
 from shared.data.client import get_database
 from shared.errors import ServiceUnavailable
 from shared.ids import utcnow
-from tests.support import PASSWORD, authorize, context_of, fixture_user, invoke, load_event, login_pair, register
+from tests.support import PASSWORD, authorize, fixture_user, invoke, load_event, login_pair, register
 
 NEW_PASSWORD = "battery staple horse"
 
@@ -23,7 +23,7 @@ def _sid(access_token: str) -> str:
 
 
 def _change(access_token: str, current: str = PASSWORD, new: str = NEW_PASSWORD):
-    context = context_of(access_token)
+    context = authorize(access_token, route=("POST", "/api/me/password"))["context"]
     body = {"current_password": current, "new_password": new}
     return invoke("change_password", body=body, user_id=context["user_id"], sid=context["sid"])
 
@@ -66,7 +66,9 @@ def test_change_password_ends_every_session_and_returns_a_working_pair() -> None
     ended = get_database().sessions.find_one({"_id": _sid(elsewhere["access_token"])})
     assert (ended["ended_at"] is not None, ended["end_reason"]) == (True, "password_change")
     # The caller's old session may only retry the change, for PASSWORD_CHANGE_RETRY_SECONDS.
-    assert _resources(authorize(here["access_token"])) == [f"{STAGE_ARN}/POST/api/me/password"]
+    _refused(here["access_token"])
+    retry = authorize(here["access_token"], route=("POST", "/api/me/password"))
+    assert _resources(retry) == [f"{STAGE_ARN}/POST/api/me/password"]
     for old in (here, elsewhere):
         assert invoke("refresh_token", body={"refresh_token": old["refresh_token"]}).status == 401
     new_sid = _sid(result.body["access_token"])
@@ -180,7 +182,8 @@ def test_change_password_retried_after_the_grace_is_refused_by_the_authorizer(mo
     monkeypatch.setenv("PASSWORD_CHANGE_RETRY_SECONDS", "0")
     get_settings.cache_clear()
 
-    _refused(here["access_token"])
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(here["access_token"], route=("POST", "/api/me/password"))
 
 
 def test_change_password_racing_the_accounts_deletion_leaves_no_session() -> None:

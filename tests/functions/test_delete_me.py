@@ -21,7 +21,7 @@ from tests.support import (
 
 
 def _delete(access_token: str, password: str = PASSWORD):
-    context = context_of(access_token)
+    context = authorize(access_token, route=("DELETE", "/api/me"))["context"]
     return invoke("delete_me", body={"password": password}, user_id=context["user_id"], sid=context["sid"])
 
 
@@ -131,7 +131,9 @@ def test_delete_me_failing_halfway_leaves_an_account_dead_for_every_purpose() ->
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(other["access_token"])
     # The session that asked may only retry the deletion.
-    (statement,) = authorize(pair["access_token"])["policyDocument"]["Statement"]
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(pair["access_token"])  # GET /api/me
+    (statement,) = authorize(pair["access_token"], route=("DELETE", "/api/me"))["policyDocument"]["Statement"]
     assert statement["Resource"] == [f"{STAGE_ARN}/DELETE/api/me"]
     assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 401
     # The tombstone holds the email until the deletion completes.

@@ -235,7 +235,9 @@ def _bearer(route: str, state: dict[str, Any], **changes: Any) -> Request:
 
 
 def _prompt(state: dict[str, Any], key: str | None = None) -> dict[str, Any]:
-    request = _bearer("create_prompt", state, body={"content": "mine"}, headers={"Idempotency-Key": key} if key else None)
+    request = _bearer(
+        "create_prompt", state, body={"content": "mine"}, headers={"Idempotency-Key": key} if key else None
+    )
     result = send(request)
     assert result.status == 201, result
     prompt: dict[str, Any] = result.body

@@ -46,4 +46,6 @@ def test_make_indexes_creates_them_in_mongodb_db_name(
 
     assert [uri for uri, _ in opened] == ["mongodb://db.example.com/"]
     assert server.staging.users.index_information()["email_unique"]["unique"] is True
-    assert capsys.readouterr().out.startswith("staging: users.email_unique, prompts.user_newest_first, ")
+    assert capsys.readouterr().out.startswith(
+        "staging: users.email_unique, users.deleting, prompts.user_newest_first, "
+    )
