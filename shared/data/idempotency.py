@@ -83,6 +83,11 @@ class IdempotencyRecords:
             except DuplicateKeyError:
                 pass
             existing = self.collection.find_one({"_id": doc["_id"]})
+            if existing is not None and "first_used" not in existing:
+                claim = self._legacy(existing, doc, now)
+                if claim is not None:
+                    return claim
+                continue
             if existing is not None and existing["expiration"] > now:
                 if existing["body_hash"] != body:
                     raise KeyReused()
@@ -92,6 +97,15 @@ class IdempotencyRecords:
             if replaced.matched_count == 1:
                 return Claim(_ms(now), None)
         raise ServiceUnavailable("Too much contention on an idempotency key")
+
+    def _legacy(self, existing: Document, doc: Document, now: datetime) -> Claim | None:
+        """A record Powertools' idempotency utility wrote before this layout (for 24 hours after the deploy
+        that brought it): a completed one replays its response (its body hash cannot be compared); any
+        other is claimed afresh (None: claim again)."""
+        if existing.get("status") == "COMPLETED" and existing.get("data") and existing["expiration"] > now:
+            return Claim(0, json.loads(existing["data"]))
+        self.collection.replace_one({"_id": doc["_id"], "first_used": {"$exists": False}}, doc)
+        return None
 
     @translated
     def complete(self, *, scope: str, user_id: str, key: str, response: dict[str, Any]) -> None:

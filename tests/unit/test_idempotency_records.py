@@ -67,3 +67,17 @@ def test_keys_of_different_users_never_meet_and_records_go_with_their_user() -> 
 
 def test_body_hash_is_canonical() -> None:
     assert body_hash({"a": 1, "b": "é"}) == body_hash({"b": "é", "a": 1})
+
+
+def test_a_completed_record_of_powertools_layout_replays_and_any_other_is_claimed_afresh() -> None:
+    future = utcnow() + timedelta(hours=1)
+    legacy = {"status": "COMPLETED", "expiration": future, "data": '{"id": "p"}', "validation": "x"}
+    get_database().idempotency.insert_one({"_id": record_id("s", "u", "done"), **legacy})
+    in_progress = {"status": "INPROGRESS", "expiration": future, "in_progress_expiry": 1}
+    get_database().idempotency.insert_one({"_id": record_id("s", "u", "running"), **in_progress})
+
+    assert _claim(key="done").response == {"id": "p"}
+    claimed = _claim(key="running")
+
+    assert claimed.response is None
+    assert get_database().idempotency.find_one({"_id": record_id("s", "u", "running")})["user_id"] == "u"
