@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes logs sync
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes migrate-seed logs sync
 
 install: $(VENV_STAMP)
 
@@ -31,7 +31,9 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed*
 	touch $@
 
-test: install
+# sam-install too: tests/test_sam_cli.py reads the template with SAM CLI's own providers (skipped without
+# .venv-sam, failed where CI=true).
+test: install sam-install
 	$(BIN)/python -m pytest
 
 lint: install sam-install
@@ -44,8 +46,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The tool's own options go in ARGS (make would take them for its own):
+# make start-api ARGS="--parameter-overrides AuthorizerCacheSeconds=0 --port 3001"
 start-api: install
-	$(BIN)/python -m local_api
+	$(BIN)/python -m local_api $(ARGS)
 
 # The local API's start time, per-request overhead and throughput, and each function's cold
 # start and first invoke on python3.13 against the seed's FastAPI monolith (prints numbers; not a test).
@@ -62,11 +66,17 @@ openapi: install
 events: openapi
 	$(BIN)/python -m local_api.fixtures
 
-# The MongoDB indexes (shared/indexes.py) on the database at MONGODB_URI (MONGODB_DB_NAME, default
+# The MongoDB indexes (shared/data/indexes.py) on the database at MONGODB_URI (MONGODB_DB_NAME, default
 # emergent_db): for a database no stack deploys to, such as a developer's Atlas cluster. Idempotent. A
 # deploy creates them itself (the MongoIndexes custom resource); the local API's embedded store at start.
 indexes: install
 	$(BIN)/python -m shared.data.indexes
+
+# Converts, in place, a database the seed's FastAPI app wrote (shared/data/migrate_seed.py) at
+# MONGODB_URI (MONGODB_DB_NAME, default emergent_db), then creates the indexes. Idempotent and
+# resumable; exit status 3 when some seed documents had to be left (it lists them).
+migrate-seed: install
+	$(BIN)/python -m shared.data.migrate_seed
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install
@@ -98,10 +108,12 @@ deploy: build
 STACK_NAME = $(shell sed -n '/^\[$(ENV)\.global\.parameters\]/,/^\[/s/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml)
 
 # One function's logs, followed: make logs FN=LoginFunction [ENV=prod] (FN is the template's logical id).
+# All functions share one log group; sam logs prints each line after its log stream, which Lambda names
+# after the function (<stack>-<FN>-<suffix>), so grep keeps FN's lines.
 logs: sam-install
 	@test -n "$(FN)" || { echo "make logs: name the function, e.g. make logs FN=LoginFunction ENV=$(ENV)" >&2; exit 1; }
 	@test -n "$(STACK_NAME)" || { echo "make logs: samconfig.toml has no stack_name for ENV=$(ENV)" >&2; exit 1; }
-	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail
+	$(SAM) logs --stack-name $(STACK_NAME) -n $(FN) --tail | grep --line-buffered -F -- "-$(FN)-"
 
 # Code changes go straight to the dev stack as files are saved (sam sync skips CloudFormation for code
 # and the CodeDeploy canary: never for prod).

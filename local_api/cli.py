@@ -35,7 +35,7 @@ from local_api.environment import (
 )
 from local_api.gateway import Gateway
 from local_api.intrinsics import Intrinsics
-from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, NAME
+from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, NAME, process_wide_variables
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
 from local_api.store import DataDirLock, EmbeddedStore, StoreError
@@ -95,6 +95,7 @@ class LocalApi:
 
     template: Application
     server: LocalApiServer
+    runtime: FunctionRuntime
     docs: ApiDocs
     store: EmbeddedStore | None
     lock: DataDirLock | None
@@ -161,6 +162,12 @@ def _wire(
         local_defaults[JWT_SECRET] = local_jwt_secret(data_dir)
         secret_source = "generated, kept for this run only" if data_dir is None else f"generated, kept in {data_dir}"
     plan = EnvironmentPlan.build(template.functions, env_file, local_defaults, process)
+    plan.require_one_value(
+        process_wide_variables(),
+        process,
+        why="here all functions run in one process and share one database client, which reads it once",
+        env_file=env_path.name,
+    )
 
     store = None if provided(MONGODB_URI, env_file, process) else EmbeddedStore(data_dir)
     loaded = store.load() if store is not None else 0
@@ -176,7 +183,7 @@ def _wire(
     server = LocalApiServer((args.host, args.port), gateway)
     functions = template.functions.values()
     unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
-    return LocalApi(template, server, docs, store, lock, loaded, secret_source, unresolved)
+    return LocalApi(template, server, runtime, docs, store, lock, loaded, secret_source, unresolved)
 
 
 def banner(api: LocalApi) -> str:

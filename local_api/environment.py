@@ -133,6 +133,25 @@ class EnvironmentPlan:
         managed = frozenset(name for env in per_function.values() for name in env)
         return cls(per_function, managed)
 
+    def set_apart(self, name: str, process: Mapping[str, str]) -> list[str]:
+        """The functions whose ``name`` differs from the value most functions have. A function whose plan
+        leaves it out runs with ``process``'s value; blank and unset are alike."""
+        values = {f: (env.get(name, process.get(name)) or "").strip() for f, env in self.per_function.items()}
+        counts = list(values.values())
+        usual = max(counts, key=counts.count, default="")
+        return sorted(function for function, value in values.items() if value != usual)
+
+    def require_one_value(self, names: Sequence[str], process: Mapping[str, str], *, why: str, env_file: str) -> None:
+        """ValueError naming the first variable of ``names`` that differs between functions, and them."""
+        for name in names:
+            apart = self.set_apart(name, process)
+            if apart:
+                functions = ", ".join(apart)
+                raise ValueError(
+                    f"{functions}: a {name} of {'its' if len(apart) == 1 else 'their'} own is not supported "
+                    f"({why}): set it under {GLOBAL_SECTION!r} in {env_file} or in the shell, for every function"
+                )
+
 
 def provided(name: str, env_file: Mapping[str, Mapping[str, str]], process: Mapping[str, str]) -> str | None:
     """A variable the developer set, in the process environment or anywhere in the env file."""

@@ -8,6 +8,7 @@ about them.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,22 @@ from local_api.template import IMPLICIT_API, Application, Route, SamApi
 logger = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LAMBDA_REQUEST_LIMIT = 6_291_456
+"""Lambda's synchronous invocation payload limit for the event, in bytes (6 MiB)."""
+LAMBDA_RESPONSE_LIMIT = 6_291_556
+"""Lambda's limit for a synchronous response (its error message names 6,291,556 bytes)."""
+
+
+def request_too_long() -> HttpResponse:
+    """What API Gateway answers when the event is over Lambda's limit: Lambda refuses the invocation,
+    and the gateway sends this fixed body, which no gateway response of the template shapes."""
+    return HttpResponse(413, [("Content-Type", "application/json")], b'{"message": "Request Too Long"}')
+
+
+def lambda_payload_bytes(payload: object) -> int:
+    """The bytes of ``payload`` as JSON, as Lambda's Python runtime serializes a result (python3.12+:
+    ``ensure_ascii=False``, default separators); an event is measured the same way."""
+    return len(json.dumps(payload, ensure_ascii=False).encode())
 
 
 class ExtraRoutes(Protocol):
@@ -138,6 +155,15 @@ class Gateway:
             if isinstance(verdict, Handled):
                 return verdict
             event["requestContext"]["authorizer"], note = verdict
+        event_bytes = lambda_payload_bytes(event)
+        if event_bytes > LAMBDA_REQUEST_LIMIT:
+            logger.error(
+                "%s not invoked: its event is %d bytes, over Lambda's %d",
+                route.function_id,
+                event_bytes,
+                LAMBDA_REQUEST_LIMIT,
+            )
+            return Handled(request_too_long(), route.function_id, "event over Lambda's limit")
         try:
             result = self.runtime.invoke(
                 route.function_id,
@@ -146,6 +172,17 @@ class Gateway:
                 may_write=request.method not in READ_ONLY_METHODS,
             )
             response = proxy_response(result)
+            result_bytes = lambda_payload_bytes(result)
+            if result_bytes > LAMBDA_RESPONSE_LIMIT:
+                logger.error(
+                    "%s returned %d bytes, over Lambda's %d: API Gateway answers 502",
+                    route.function_id,
+                    result_bytes,
+                    LAMBDA_RESPONSE_LIMIT,
+                )
+                return self._error(
+                    route.api, "DEFAULT_5XX", request_id, "response over Lambda's limit", target=route.function_id
+                )
         except InvalidProxyResponse as e:
             logger.error("%s returned an invalid Lambda proxy response: %s", route.function_id, e)
             return self._error(route.api, "DEFAULT_5XX", request_id, "invalid proxy response", target=route.function_id)

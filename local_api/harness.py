@@ -18,24 +18,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
+from local_api import project
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 
-# What a developer's shell might set that would change what the tool does; a child gets them only
-# when the caller passes them in ``env``.
-CLEARED_VARIABLES = (
-    "MONGODB_URI",
-    "MONGODB_URI_SECRET_ARN",
-    "MONGODB_DB_NAME",
-    "MONGODB_TIMEOUT_MS",
-    "JWT_SECRET",
-    "JWT_SECRET_ARN",
-    "JWT_EXPIRE_MINUTES",
-    "CORS_ALLOW_ORIGINS",
-    "AWS_LAMBDA_FUNCTION_NAME",
-)
+# What a developer's shell might set that would change what the tool does: every variable the
+# layer's settings read. A child gets them only when the caller passes them in ``env``.
+CLEARED_VARIABLES: tuple[str, ...] = project.settings_variables()
 
 
 def free_port() -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -64,7 +63,6 @@ def resolver_of(function: Function, module: ModuleType) -> Any:
 
 def build(template_path: Path) -> dict[str, Any]:
     """The merged document of every function the template routes to."""
-    os.environ.setdefault(project.JWT_SECRET, "openapi-generation-only")  # create_app() checks the settings
     template = load_yaml(template_path)
     application = load_application(template_path, Intrinsics(parameter_defaults(template), {}), template)
     version = project.version(application.root)

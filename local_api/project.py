@@ -48,12 +48,29 @@ def version(root: Path) -> str:
 
 
 def clear_settings_cache() -> None:
-    """``shared.config.get_settings`` caches the environment it read: drop it after a change."""
+    """``shared.config``'s settings groups cache the environment they read: drop them after a change."""
     try:
         from shared import config
     except ModuleNotFoundError:
         return  # a template whose functions do not use the layer
-    config.get_settings.cache_clear()
+    config.clear_caches()
+
+
+def settings_variables() -> tuple[str, ...]:
+    """Every environment variable the layer's settings read (``shared.config.VARIABLES``)."""
+    from shared import config
+
+    return config.VARIABLES
+
+
+def process_wide_variables() -> tuple[str, ...]:
+    """The variables the layer reads into state that every function of one process shares: the
+    database settings, which ``shared.data.client`` reads once into its one client and database."""
+    try:
+        from shared import config
+    except ModuleNotFoundError:
+        return ()  # a template whose functions do not use the layer
+    return config.variables_of(config.DatabaseSettings)
 
 
 class DatabaseHook:

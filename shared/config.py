@@ -1,8 +1,21 @@
-"""Typed settings from the environment, built once per container.
+"""Typed settings from the environment, one group per concern, each built once per container.
 
-Plain values come from environment variables. The two secrets (JWT signing key and
-MongoDB URI) may instead come from Secrets Manager through Powertools parameters, which
-caches them for ``SECRETS_MAX_AGE`` seconds; boto3 is imported only when that happens.
+A consumer reads only the groups it uses, so each secret is required only where it is used:
+
+- ``database_settings()``: where the data lives (``MONGODB_*``); inside Lambda a URI (or its
+  secret) is required. Every function reads it, and so does ``make indexes``.
+- ``token_settings()``: signing and checking tokens (``JWT_*``, ``REFRESH_*``); the
+  signing secret is required. Only the functions that sign or check access tokens read it.
+- ``password_settings()``: bcrypt's cost and the throttling of password checks.
+- ``http_settings()``: what every HTTP response shares (CORS).
+
+Each field declares the environment variable it is read from (``setting()``), so ``VARIABLES``
+lists every variable the settings read: the tests and the local API's harness clear exactly those.
+
+Plain values come from environment variables. The two secrets (JWT signing key and MongoDB URI)
+may instead come from Secrets Manager through Powertools parameters, which caches them for
+``SECRETS_MAX_AGE`` seconds (a field of each group that may read a secret); boto3 is imported only
+when that happens.
 
 The JWT secret (``JWT_SECRET`` or the secret at ``JWT_SECRET_ARN``) is either one plain string,
 the single signing key, or the JSON object ``{"current": "...", "previous": "..."}``: tokens are
@@ -17,11 +30,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 DEFAULT_DB_NAME = "emergent_db"
 MIN_SECRET_LENGTH = 32
@@ -29,83 +46,195 @@ PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "change_me", "secret", "your-secret-key", "placeholder", "jwt-secret"}
 )
 
+Reader = Callable[[Mapping[str, str], str], Any]
+"""Reads one setting: the environment and the variable's name in, the value out (or ConfigurationError)."""
 
-def _int(environ: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+_VARIABLE = "variable"
+_READ = "read"
 
 
-def _optional(environ: Mapping[str, str], name: str) -> str | None:
+def setting(variable: str, read: Reader) -> Any:
+    """A settings field, read from the environment variable ``variable`` by ``read``."""
+    return field(metadata={_VARIABLE: variable, _READ: read})
+
+
+def integer(default: int, *, low: int, high: int) -> Reader:
+    """An integer between ``low`` and ``high``; ``default`` when unset or blank."""
+
+    def read(environ: Mapping[str, str], name: str) -> int:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return read
+
+
+def optional(environ: Mapping[str, str], name: str) -> str | None:
+    """A string, or None when unset or blank."""
     return environ.get(name, "").strip() or None
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything the functions read from their environment."""
+def text(default: str) -> Reader:
+    """A string; ``default`` when unset or blank."""
+    return lambda environ, name: optional(environ, name) or default
 
-    in_lambda: bool
-    mongodb_uri: str | None
-    mongodb_uri_secret_arn: str | None
-    mongodb_db_name: str
-    mongodb_timeout_ms: int
-    jwt_secret: str | None
-    jwt_secret_arn: str | None
-    jwt_expire_minutes: int
-    jwt_issuer: str
-    jwt_audience: str
-    bcrypt_rounds: int
-    cors_allow_origins: tuple[str, ...]
-    secrets_max_age: int
-    refresh_expire_days: int
-    refresh_reuse_grace_seconds: int
-    password_change_retry_seconds: int
-    login_max_failures: int
-    login_window_minutes: int
+
+def is_set(environ: Mapping[str, str], name: str) -> bool:
+    """Whether the variable is set to anything."""
+    return bool(environ.get(name))
+
+
+def comma_separated(default: str) -> Reader:
+    """A comma-separated list without blanks; ``default``'s items when it has none."""
+
+    def read(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+        items = tuple(item.strip() for item in environ.get(name, default).split(",") if item.strip())
+        return items or (default,)
+
+    return read
+
+
+def _in_lambda_field() -> Any:
+    """The field of every group that checks more strictly inside Lambda: whether it runs there."""
+    return setting("AWS_LAMBDA_FUNCTION_NAME", is_set)
+
+
+def _secrets_max_age_field() -> Any:
+    """The field of every group that may read a secret from Secrets Manager: how long it is cached."""
+    return setting("SECRETS_MAX_AGE", integer(300, low=0, high=86400))
+
+
+def variables_of(group: type[DataclassInstance]) -> tuple[str, ...]:
+    """The environment variables a settings group reads, in field order."""
+    return tuple(dict.fromkeys(f.metadata[_VARIABLE] for f in fields(group)))
+
+
+def _values(group: type[DataclassInstance], environ: Mapping[str, str]) -> dict[str, Any]:
+    return {f.name: f.metadata[_READ](environ, f.metadata[_VARIABLE]) for f in fields(group)}
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    """Where the data lives. Inside Lambda a URI (or the secret holding it) is required: never a
+    silent default; outside, none means the embedded store a tool or a test installs."""
+
+    in_lambda: bool = _in_lambda_field()
+    mongodb_uri: str | None = setting("MONGODB_URI", optional)
+    mongodb_uri_secret_arn: str | None = setting("MONGODB_URI_SECRET_ARN", optional)
+    mongodb_db_name: str = setting("MONGODB_DB_NAME", text(DEFAULT_DB_NAME))
+    mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", integer(2000, low=100, high=20000))
+    secrets_max_age: int = _secrets_max_age_field()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> DatabaseSettings:
         """Read and check the environment; raise ConfigurationError naming the variable."""
-        origins = tuple(o.strip() for o in environ.get("CORS_ALLOW_ORIGINS", "*").split(",") if o.strip())
-        settings = cls(
-            in_lambda=bool(environ.get("AWS_LAMBDA_FUNCTION_NAME")),
-            mongodb_uri=_optional(environ, "MONGODB_URI"),
-            mongodb_uri_secret_arn=_optional(environ, "MONGODB_URI_SECRET_ARN"),
-            mongodb_db_name=_optional(environ, "MONGODB_DB_NAME") or DEFAULT_DB_NAME,
-            mongodb_timeout_ms=_int(environ, "MONGODB_TIMEOUT_MS", 2000, low=100, high=20000),
-            jwt_secret=_optional(environ, "JWT_SECRET"),
-            jwt_secret_arn=_optional(environ, "JWT_SECRET_ARN"),
-            jwt_expire_minutes=_int(environ, "JWT_EXPIRE_MINUTES", 60, low=1, high=60 * 24 * 30),
-            jwt_issuer=_optional(environ, "JWT_ISSUER") or "prompt-api",
-            jwt_audience=_optional(environ, "JWT_AUDIENCE") or "prompt-api",
-            bcrypt_rounds=_int(environ, "BCRYPT_ROUNDS", 12, low=4, high=31),
-            cors_allow_origins=origins or ("*",),
-            secrets_max_age=_int(environ, "SECRETS_MAX_AGE", 300, low=0, high=86400),
-            refresh_expire_days=_int(environ, "REFRESH_EXPIRE_DAYS", 30, low=1, high=365),
-            refresh_reuse_grace_seconds=_int(environ, "REFRESH_REUSE_GRACE_SECONDS", 30, low=0, high=300),
-            password_change_retry_seconds=_int(environ, "PASSWORD_CHANGE_RETRY_SECONDS", 30, low=0, high=300),
-            login_max_failures=_int(environ, "LOGIN_MAX_FAILURES", 5, low=1, high=100),
-            login_window_minutes=_int(environ, "LOGIN_WINDOW_MINUTES", 15, low=1, high=24 * 60),
-        )
-        settings._check()
-        return settings
-
-    def _check(self) -> None:
-        if not (self.jwt_secret or self.jwt_secret_arn):
-            raise ConfigurationError("Set JWT_SECRET_ARN (in AWS) or JWT_SECRET (locally) to the JWT signing secret")
-        if self.jwt_secret:
-            parse_jwt_secrets(self.jwt_secret, name="JWT_SECRET", strict=self.in_lambda)
-        if self.in_lambda and not (self.mongodb_uri or self.mongodb_uri_secret_arn):
+        settings = cls(**_values(cls, environ))
+        if settings.in_lambda and not (settings.mongodb_uri or settings.mongodb_uri_secret_arn):
             raise ConfigurationError(
                 "Set MONGODB_URI_SECRET_ARN or MONGODB_URI: inside Lambda there is no default database"
             )
+        return settings
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSettings:
+    """Signing and checking tokens. The signing secret is required (directly or through its secret's
+    ARN); inside Lambda a given secret must be strong (``parse_jwt_secrets``)."""
+
+    in_lambda: bool = _in_lambda_field()
+    jwt_secret: str | None = setting("JWT_SECRET", optional)
+    jwt_secret_arn: str | None = setting("JWT_SECRET_ARN", optional)
+    jwt_expire_minutes: int = setting("JWT_EXPIRE_MINUTES", integer(60, low=1, high=60 * 24 * 30))
+    jwt_issuer: str = setting("JWT_ISSUER", text("prompt-api"))
+    jwt_audience: str = setting("JWT_AUDIENCE", text("prompt-api"))
+    refresh_expire_days: int = setting("REFRESH_EXPIRE_DAYS", integer(30, low=1, high=365))
+    refresh_reuse_grace_seconds: int = setting("REFRESH_REUSE_GRACE_SECONDS", integer(30, low=0, high=300))
+    password_change_retry_seconds: int = setting("PASSWORD_CHANGE_RETRY_SECONDS", integer(30, low=0, high=300))
+    secrets_max_age: int = _secrets_max_age_field()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> TokenSettings:
+        """Read and check the environment; raise ConfigurationError naming the variable."""
+        settings = cls(**_values(cls, environ))
+        if not (settings.jwt_secret or settings.jwt_secret_arn):
+            raise ConfigurationError("Set JWT_SECRET_ARN (in AWS) or JWT_SECRET (locally) to the JWT signing secret")
+        if settings.jwt_secret:
+            parse_jwt_secrets(settings.jwt_secret, name="JWT_SECRET", strict=settings.in_lambda)
+        return settings
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSettings:
+    """Hashing passwords and throttling the checks of them."""
+
+    bcrypt_rounds: int = setting("BCRYPT_ROUNDS", integer(12, low=4, high=31))
+    login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer(5, low=1, high=100))
+    login_window_minutes: int = setting("LOGIN_WINDOW_MINUTES", integer(15, low=1, high=24 * 60))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> PasswordSettings:
+        """Read and check the environment; raise ConfigurationError naming the variable."""
+        return cls(**_values(cls, environ))
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """What every HTTP response shares: the origins CORS allows."""
+
+    cors_allow_origins: tuple[str, ...] = setting("CORS_ALLOW_ORIGINS", comma_separated("*"))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> HttpSettings:
+        """Read and check the environment; raise ConfigurationError naming the variable."""
+        return cls(**_values(cls, environ))
+
+
+GROUPS: tuple[type[DatabaseSettings | TokenSettings | PasswordSettings | HttpSettings], ...] = (
+    DatabaseSettings,
+    TokenSettings,
+    PasswordSettings,
+    HttpSettings,
+)
+
+VARIABLES: tuple[str, ...] = tuple(dict.fromkeys(name for group in GROUPS for name in variables_of(group)))
+"""Every environment variable the settings read: what a clean environment (tests, harness) clears."""
+
+
+@cache
+def database_settings() -> DatabaseSettings:
+    """This container's database settings, read once."""
+    return DatabaseSettings.from_env()
+
+
+@cache
+def token_settings() -> TokenSettings:
+    """This container's token settings, read once."""
+    return TokenSettings.from_env()
+
+
+@cache
+def password_settings() -> PasswordSettings:
+    """This container's password settings, read once."""
+    return PasswordSettings.from_env()
+
+
+@cache
+def http_settings() -> HttpSettings:
+    """This container's HTTP settings, read once."""
+    return HttpSettings.from_env()
+
+
+def clear_caches() -> None:
+    """Forget every group's settings: the next read takes the environment as it is then."""
+    for getter in (database_settings, token_settings, password_settings, http_settings):
+        getter.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +292,6 @@ def check_secret(value: str, *, name: str, strict: bool) -> str:
     return value
 
 
-@cache
-def get_settings() -> Settings:
-    """The settings of this container, read once."""
-    return Settings.from_env()
-
-
 def _secret_value(arn: str, max_age: int) -> str:
     from aws_lambda_powertools.utilities import parameters
 
@@ -178,10 +301,10 @@ def _secret_value(arn: str, max_age: int) -> str:
 
 def jwt_secrets() -> JwtSecrets:
     """The JWT signing secrets: from JWT_SECRET, else from Secrets Manager (cached by Powertools)."""
-    settings = get_settings()
+    settings = token_settings()
     if settings.jwt_secret:
         return parse_jwt_secrets(settings.jwt_secret, name="JWT_SECRET", strict=settings.in_lambda)
-    assert settings.jwt_secret_arn is not None  # guaranteed by Settings._check
+    assert settings.jwt_secret_arn is not None  # guaranteed by TokenSettings.from_env
     value = _secret_value(settings.jwt_secret_arn, settings.secrets_max_age)
     return parse_jwt_secrets(value, name="JWT_SECRET_ARN's secret", strict=settings.in_lambda)
 
@@ -193,7 +316,7 @@ def jwt_secret() -> str:
 
 def mongodb_uri() -> str | None:
     """The MongoDB URI, or None where the embedded store is allowed (outside Lambda)."""
-    settings = get_settings()
+    settings = database_settings()
     if settings.mongodb_uri:
         return settings.mongodb_uri
     if settings.mongodb_uri_secret_arn:

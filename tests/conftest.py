@@ -10,25 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import TEST_JWT_SECRET, reset_containers
-
-_CLEARED = (
-    "MONGODB_URI",
-    "MONGODB_URI_SECRET_ARN",
-    "MONGODB_DB_NAME",
-    "MONGODB_TIMEOUT_MS",
-    "JWT_SECRET_ARN",
-    "JWT_EXPIRE_MINUTES",
-    "CORS_ALLOW_ORIGINS",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "POWERTOOLS_LOGGER_LOG_EVENT",
-    "AWS_PROFILE",
-)
+from tests.support import CLEARED_VARIABLES, TEST_JWT_SECRET, reset_containers
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in _CLEARED:
+    for name in CLEARED_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from local_api.harness import free_port as free_port  # one port finder for in-process and server tests
+from shared.config import VARIABLES
 from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,12 @@ EVENTS_DIR = ROOT / "events"
 FUNCTIONS_DIR = ROOT / "functions"
 TEST_JWT_SECRET = "test-signing-secret-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
+
+# What every test clears from the environment it inherits (``tests/conftest.py``): every variable the
+# settings read (``shared.config.VARIABLES``), and the others of a developer's shell that would change
+# a result.
+NOT_SETTINGS_VARIABLES = ("POWERTOOLS_LOGGER_LOG_EVENT", "AWS_PROFILE")
+CLEARED_VARIABLES = (*VARIABLES, *NOT_SETTINGS_VARIABLES)
 
 _UNSET: Any = object()
 
@@ -45,7 +52,7 @@ def reset_containers() -> None:
     from shared.data.indexes import ensure_indexes
     from shared.metrics import metrics
 
-    config.get_settings.cache_clear()
+    config.clear_caches()
     metrics.clear_metrics()
     cold_start.reset_cold_start_flag()
     db.reset()

@@ -49,6 +49,7 @@ NEVER_AT_INIT = {
     "mongomock",  # the tests' in-memory database
     "boto3",  # only when a secret is read from Secrets Manager
     "local_api",  # the development server
+    "shared.data.migrate_seed",  # the operator's conversion of a seed database (make migrate-seed)
     "aws_lambda_powertools.utilities.idempotency",  # unused: a keyed write derives its id (shared/prompts)
 }
 

@@ -9,14 +9,23 @@ import pytest
 
 from local_api.openapi import DOCUMENT, build, render
 from local_api.template import load_application
-from tests.support import ROOT
+from shared import config
+from tests.support import CLEARED_VARIABLES, ROOT
 
 TEMPLATE = ROOT / "template.yaml"
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return build(TEMPLATE)
+    """Built as ``make openapi`` builds it, in an environment without any setting: no JWT secret."""
+    with pytest.MonkeyPatch.context() as environment:
+        for name in CLEARED_VARIABLES:
+            environment.delenv(name, raising=False)
+        config.clear_caches()
+        try:
+            return build(TEMPLATE)
+        finally:
+            config.clear_caches()
 
 
 def _routes() -> dict[tuple[str, str], str | None]:

@@ -56,7 +56,10 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
 
 
 def function_of(arn: dict[str, Any]) -> str:
-    """The logical id an authorizer's FunctionArn names: ``!GetAtt X.Arn`` or ``!Ref X.Alias``."""
+    """The logical id an authorizer's FunctionArn names: ``!GetAtt X.Arn``, ``!Ref X.Alias`` or
+    ``!Sub "${X.Arn}:<alias>"``."""
+    if "Fn::Sub" in arn:
+        return str(re.fullmatch(r"\$\{(\w+)\.Arn\}:\w+", arn["Fn::Sub"])[1])
     return str(arn["Fn::GetAtt"][0] if "Fn::GetAtt" in arn else arn["Ref"].split(".")[0])
 
 

@@ -17,13 +17,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.access_tokens import bearer_token
 from shared.accounts.authorize import caller_from_token
-from shared.config import get_settings
+from shared.config import database_settings, token_settings
 from shared.errors import Unauthorized
 from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID, RETRY_ROUTES
 from shared.metrics import Metric, count, metrics
 
 logger = Logger()
-get_settings()  # a missing secret fails the container at start, naming the variable
+token_settings()  # a missing secret fails the container at start, naming the variable
+database_settings()  # so does a missing database inside Lambda
 
 
 def allow_whole_stage(

@@ -11,7 +11,7 @@ from shared.http.openapi import error_responses
 from shared.http.resolver import create_app
 
 logger = Logger()
-app = create_app("auth", bearer=True)
+app = create_app("auth", bearer=True, tokens=True)
 
 
 @app.post("/api/me/password", operation_id="changePassword", responses=error_responses(400), middlewares=[no_store])

@@ -10,7 +10,7 @@ from shared.http.openapi import error_responses
 from shared.http.resolver import create_app
 
 logger = Logger()
-app = create_app("auth")
+app = create_app("auth", tokens=True)
 
 
 @app.post("/api/login", operation_id="login", responses=error_responses(401, 403, 429), middlewares=[no_store])

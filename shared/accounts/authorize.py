@@ -8,7 +8,7 @@ import jwt
 
 from shared.accounts.access_tokens import decode_access_token
 from shared.accounts.sessions import SessionRepository, may_only_retry, session_is_valid
-from shared.config import get_settings, jwt_secrets
+from shared.config import jwt_secrets, token_settings
 from shared.errors import Unauthorized
 
 
@@ -28,7 +28,7 @@ def caller_from_token(token: str) -> Caller:
 
     One database round trip (the session with its user); Unauthorized for anything else.
     """
-    settings = get_settings()
+    settings = token_settings()
     try:
         claims = decode_access_token(
             token, secrets=jwt_secrets().verifying, issuer=settings.jwt_issuer, audience=settings.jwt_audience

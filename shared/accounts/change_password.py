@@ -12,7 +12,7 @@ from shared.accounts.refresh_tokens import derived_session_token
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
-from shared.config import get_settings, jwt_secret
+from shared.config import jwt_secret, password_settings
 from shared.errors import BadRequest, Unauthorized
 from shared.ids import derived_id, utcnow
 
@@ -35,7 +35,7 @@ def change_password(user_id: str, session_id: str, data: PasswordChange) -> Toke
     """
     users = UserRepository()
     user = users.get_with_hash(user_id)
-    rounds = get_settings().bcrypt_rounds
+    rounds = password_settings().bcrypt_rounds
     matches = verify_password(data.current_password, user.hashed_password if user else None, rounds=rounds)
     if user is None or not user.is_active:
         raise Unauthorized()
@@ -64,7 +64,7 @@ def _retried(user: UserInDB, session_id: str, new_password: str) -> bool:
     """Whether this is a retry of the change this session made: the stored hash is of ``new_password``."""
     if user.password_changed_by != session_id or user.sessions_valid_after is None:
         return False
-    return verify_password(new_password, user.hashed_password, rounds=get_settings().bcrypt_rounds)
+    return verify_password(new_password, user.hashed_password, rounds=password_settings().bcrypt_rounds)
 
 
 def _session_after_change(users: UserRepository, user_id: str, session_id: str, cut: datetime) -> Token:

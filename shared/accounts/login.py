@@ -10,7 +10,7 @@ from shared.accounts.passwords import hash_password, needs_rehash, verify_passwo
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
-from shared.config import get_settings
+from shared.config import password_settings
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
 from shared.metrics import Metric, count
 
@@ -27,7 +27,7 @@ def log_in(data: UserLogin) -> Token:
     An unknown email and a wrong password get the same 401. A login that proves the password clears
     the count, and re-hashes a password stored at another bcrypt cost than BCRYPT_ROUNDS.
     """
-    settings = get_settings()
+    settings = password_settings()
     attempts = LoginAttemptRepository()
     attempt, window_ends = attempts.reserve(data.email, window=timedelta(minutes=settings.login_window_minutes))
     if attempt > settings.login_max_failures:
@@ -67,4 +67,4 @@ def _still_valid(users: UserRepository, user_id: str, checked_hash: str, passwor
     current = users.get_with_hash(user_id)
     if current is None or not current.is_active:
         return False
-    return verify_password(password, current.hashed_password, rounds=get_settings().bcrypt_rounds)
+    return verify_password(password, current.hashed_password, rounds=password_settings().bcrypt_rounds)

@@ -32,7 +32,7 @@ class LoginAttemptRepository:
         now = now or utcnow()
         for _ in range(self._RACE_RETRIES):
             doc = self.collection.find_one_and_update(
-                {"_id": email, "expires_at": {"$gt": now}},
+                {"_id": email, "expires_at": {"$gt": now}, "count": {"$type": "number"}},
                 {"$inc": {"count": 1}},
                 return_document=ReturnDocument.AFTER,
             )
@@ -43,9 +43,11 @@ class LoginAttemptRepository:
                 self.collection.insert_one({"_id": email, **fresh})
                 return 1, now + window
             except DuplicateKeyError:
-                # A concurrent first attempt (then the $inc above wins next time round), or an expired
-                # window the TTL monitor has not removed yet: start a new window in its place.
-                replaced = self.collection.replace_one({"_id": email, "expires_at": {"$lte": now}}, fresh)
+                # A concurrent first attempt (then the $inc above wins next time round), an expired
+                # window the TTL monitor has not removed yet, or a document this module did not write
+                # (no numeric count, no date): start a new window in its place.
+                stale = [{"expires_at": {"$not": {"$gt": now}}}, {"count": {"$not": {"$type": "number"}}}]
+                replaced = self.collection.replace_one({"_id": email, "$or": stale}, fresh)
                 if replaced.modified_count == 1:
                     return 1, now + window
         raise ServiceUnavailable("Too much contention on login attempts")

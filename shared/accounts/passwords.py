@@ -25,14 +25,18 @@ def _dummy_hash(rounds: int) -> bytes:
 def verify_password(password: str, hashed: str | None, *, rounds: int) -> bool:
     """True when ``password`` matches ``hashed``.
 
-    With no hash (unknown user) or an over-long password it still spends one bcrypt check
-    of the same cost, so the answer takes as long as a wrong password does.
+    With no hash (unknown user), a stored value that is not a bcrypt hash, or an over-long password
+    it still spends one bcrypt check of the same cost, so the answer takes as long as a wrong
+    password does, and is never an error.
     """
     encoded = password.encode()
-    if hashed is None or len(encoded) > BCRYPT_MAX_BYTES:
-        bcrypt.checkpw(b"dummy", _dummy_hash(rounds))
-        return False
-    return bcrypt.checkpw(encoded, hashed.encode())
+    if hashed is not None and len(encoded) <= BCRYPT_MAX_BYTES and hash_cost(hashed) is not None:
+        try:
+            return bcrypt.checkpw(encoded, hashed.encode())
+        except ValueError:  # looks like bcrypt but is not (a damaged or foreign hash): no match
+            return False
+    bcrypt.checkpw(b"dummy", _dummy_hash(rounds))
+    return False
 
 
 def hash_cost(hashed: str) -> int | None:

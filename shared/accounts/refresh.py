@@ -10,7 +10,7 @@ from shared.accounts.models import Token, TokenRefresh
 from shared.accounts.refresh_tokens import successor_token
 from shared.accounts.sessions import NewSession, SessionRepository, session_is_valid
 from shared.accounts.token_pair import token_pair
-from shared.config import get_settings, jwt_secrets
+from shared.config import jwt_secrets, token_settings
 from shared.data.client import Document
 from shared.errors import Unauthorized
 from shared.metrics import Metric, count
@@ -28,7 +28,7 @@ def refresh_session(data: TokenRefresh) -> Token:
     refreshing at once, not a theft. Otherwise a refresh token that its session already spent ends
     that session: someone else has had it. Unknown, expired, spent and ended tokens get the same 401.
     """
-    settings = get_settings()
+    settings = token_settings()
     keys = jwt_secrets()
     sessions = SessionRepository()
     rotated = sessions.rotate(data.refresh_token, successor=successor_token(data.refresh_token, key=keys.current))

@@ -8,7 +8,7 @@ from datetime import timedelta
 from shared.accounts.models import UserCreate, UserPublic
 from shared.accounts.passwords import hash_password, verify_password
 from shared.accounts.users import UserRepository
-from shared.config import get_settings
+from shared.config import password_settings
 from shared.errors import Conflict
 from shared.ids import utcnow
 from shared.metrics import Metric, count
@@ -24,7 +24,7 @@ def register_user(data: UserCreate) -> UserPublic:
     created: same email, same username, the password matching, created within RETRY_WINDOW. Anyone
     else, or later, gets the 409. The check costs one more bcrypt verification, on the 409 path only.
     """
-    settings = get_settings()
+    settings = password_settings()
     users = UserRepository()
     hashed = hash_password(data.password, rounds=settings.bcrypt_rounds)
     try:

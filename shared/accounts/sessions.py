@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
-from shared.config import get_settings
+from shared.config import token_settings
 from shared.data.client import Document, get_database, translated
 from shared.ids import new_id, utcnow
 
@@ -43,11 +43,13 @@ class NewSession:
 def session_is_valid(session: Document, user: Document | None) -> bool:
     """Whether ``session`` may still be used: its user exists, is active, owns it and has not ended
     every session started before ``sessions_valid_after`` (a password change, a deactivation)."""
-    if user is None or not user.get("is_active") or session.get("user_id") != user.get("_id"):
+    if user is None or user.get("is_active") is not True or session.get("user_id") != user.get("_id"):
         return False
-    valid_after = user.get("sessions_valid_after")
+    created_at, valid_after = session.get("created_at"), user.get("sessions_valid_after")
+    if not isinstance(created_at, datetime) or not isinstance(valid_after, datetime | None):
+        return False  # a malformed document: refused, never an error
     # created_at and valid_after both carry BSON's milliseconds; equal means created after the cut.
-    return valid_after is None or session["created_at"] >= valid_after
+    return valid_after is None or created_at >= valid_after
 
 
 def may_only_retry(session: Document, user: Document | None, *, now: datetime | None = None) -> str | None:
@@ -61,9 +63,11 @@ def may_only_retry(session: Document, user: Document | None, *, now: datetime | 
     if user.get("deleted_at") is not None:
         return "delete_account" if user.get("deleting_session") == session.get("_id") else None
     valid_after = user.get("sessions_valid_after")
-    if not user.get("is_active") or valid_after is None or user.get("password_changed_by") != session.get("_id"):
+    if user.get("is_active") is not True or user.get("password_changed_by") != session.get("_id"):
         return None
-    grace = timedelta(seconds=get_settings().password_change_retry_seconds)
+    if not isinstance(valid_after, datetime):
+        return None  # no change (or a malformed document): refused, never an error
+    grace = timedelta(seconds=token_settings().password_change_retry_seconds)
     return "change_password" if (now or utcnow()) < valid_after + grace else None
 
 
@@ -86,7 +90,7 @@ class SessionRepository:
         return self._insert(user_id, session_id, refresh_token, now)
 
     def _insert(self, user_id: str, session_id: str, token: str, now: datetime) -> NewSession | None:
-        expires_at = now + timedelta(days=get_settings().refresh_expire_days)
+        expires_at = now + timedelta(days=token_settings().refresh_expire_days)
         doc = {
             "_id": session_id,
             "user_id": user_id,
@@ -116,7 +120,7 @@ class SessionRepository:
         """
         now = utcnow()
         spent = hash_refresh_token(refresh_token)
-        expires_at = now + timedelta(days=get_settings().refresh_expire_days)
+        expires_at = now + timedelta(days=token_settings().refresh_expire_days)
         doc = self.collection.find_one_and_update(
             {"refresh_hash": spent, "ended_at": None, "expires_at": {"$gt": now}},
             {
@@ -125,8 +129,8 @@ class SessionRepository:
             },
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:
-            return None
+        if doc is None or not isinstance(doc.get("user_id"), str):
+            return None  # none, or a malformed session: the token is refused either way
         return NewSession(doc["_id"], doc["user_id"], successor, expires_at), doc
 
     @translated
@@ -145,7 +149,7 @@ class SessionRepository:
                 "rotated_at": {"$gt": now - grace},
             }
         )
-        if doc is None:
+        if doc is None or not isinstance(doc.get("user_id"), str):
             return None
         return NewSession(doc["_id"], doc["user_id"], successor, doc["expires_at"]), doc
 

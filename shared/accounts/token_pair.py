@@ -5,12 +5,12 @@ from __future__ import annotations
 from shared.accounts.access_tokens import create_access_token
 from shared.accounts.models import Token
 from shared.accounts.sessions import NewSession
-from shared.config import get_settings, jwt_secret
+from shared.config import jwt_secret, token_settings
 
 
 def token_pair(session: NewSession) -> Token:
     """The access token and refresh token of a session just started or rotated."""
-    settings = get_settings()
+    settings = token_settings()
     access_token = create_access_token(
         subject=session.user_id,
         session_id=session.session_id,

@@ -19,7 +19,7 @@ from pymongo import MongoClient
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
-from shared.config import get_settings, mongodb_uri
+from shared.config import database_settings, mongodb_uri
 from shared.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def get_client() -> MongoClient[Document]:
                 raise ServiceUnavailable(NOT_CONFIGURED)
             _client = _installed
         else:
-            timeout_ms = get_settings().mongodb_timeout_ms
+            timeout_ms = database_settings().mongodb_timeout_ms
             # MongoDB's guidance for Lambda (https://www.mongodb.com/docs/atlas/manage-connections-aws-lambda/):
             # one client per container, created outside the handler and reused (this module), and
             # maxIdleTimeMS=60000, so that a pooled connection idle for a minute is closed rather than
@@ -129,7 +129,7 @@ def get_database() -> Database[Document]:
     """The application's database. No I/O: its indexes exist already (``shared.data.indexes``)."""
     global _database
     if _database is None:
-        _database = get_client()[get_settings().mongodb_db_name]
+        _database = get_client()[database_settings().mongodb_db_name]
     return _database
 
 

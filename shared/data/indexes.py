@@ -12,7 +12,6 @@ application's database user needs no index rights. Instead:
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -73,28 +72,22 @@ def ensure_indexes(db: Database[Any]) -> list[str]:
 
 
 def main() -> int:
-    """``make indexes``: create the indexes in MONGODB_DB_NAME (default as the functions') at MONGODB_URI."""
-    from pymongo import MongoClient
+    """``make indexes``: create the indexes in the database settings' database (MONGODB_DB_NAME, default as
+    the functions') at their URI (MONGODB_URI, or the secret at MONGODB_URI_SECRET_ARN)."""
     from pymongo.errors import PyMongoError
 
-    from shared.config import DEFAULT_DB_NAME
+    from shared.data.operator import UsageError, operator_database
 
-    uri = os.environ.get("MONGODB_URI", "").strip()
-    if not uri:
-        sys.stderr.write("make indexes: set MONGODB_URI to the database to create the indexes on\n")
-        return 2
-    name = os.environ.get("MONGODB_DB_NAME", "").strip() or DEFAULT_DB_NAME
-    client: MongoClient[dict[str, Any]] = MongoClient(
-        uri, appname="prompt-api-indexes", serverSelectionTimeoutMS=10_000
-    )
     try:
-        names = ensure_indexes(client[name])
+        with operator_database("make indexes", purpose="the database to create the indexes on") as database:
+            names = ensure_indexes(database)
+    except UsageError as e:
+        sys.stderr.write(f"{e}\n")
+        return 2
     except PyMongoError as e:
         sys.stderr.write(f"make indexes: {type(e).__name__}: {e}\n")
         return 1
-    finally:
-        client.close()
-    sys.stdout.write(f"{name}: {', '.join(names)}\n")
+    sys.stdout.write(f"{database.name}: {', '.join(names)}\n")
     return 0
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.config import get_settings
+from shared.config import database_settings, http_settings, password_settings, token_settings
 from shared.http.bodies import lowercase_media_type, parse_json_body
 from shared.http.contract import ALLOWED_REQUEST_HEADERS, EXPOSED_RESPONSE_HEADERS
 from shared.http.errors import register_error_handlers
@@ -73,13 +73,26 @@ class DocumentedResolver(APIGatewayRestResolver):
         return response
 
 
-def create_app(tag: str, *, bearer: bool = False) -> DocumentedResolver:
+def create_app(tag: str, *, bearer: bool = False, tokens: bool = False) -> DocumentedResolver:
     """A REST API resolver with validation, the configured CORS origins and the error mapping, for
-    routes documented under ``tag`` and, with ``bearer``, behind the JWT authorizer.
+    routes documented under ``tag`` and, with ``bearer``, behind the JWT authorizer; ``tokens`` says
+    that the routes sign access tokens.
 
-    Reading the settings here makes a missing secret an error at start, naming the variable.
+    It runs at init (module level, once per container), so what it checks stops a misconfigured
+    function at start, with a message naming the variable. It reads every settings group that holds
+    no secret a function may do without: the HTTP settings (the resolver is built with their CORS
+    origins), the password settings, and the database settings, since every route of this API reads
+    the database (inside Lambda a missing URI stops it there; outside Lambda they require nothing).
+    The token settings hold the JWT secret, which only routes that sign tokens need: those pass
+    ``tokens``, and their settings are checked at start inside Lambda. Outside Lambda they are left to
+    the first token, because the OpenAPI generator imports every function to read its routes, runs
+    none, and needs no secret; a ``tokens`` route without one then fails there, with the same message.
     """
-    origins = get_settings().cors_allow_origins
+    database = database_settings()
+    password_settings()
+    if tokens and database.in_lambda:
+        token_settings()
+    origins = http_settings().cors_allow_origins
     cors = CORSConfig(
         allow_origin=origins[0],
         extra_origins=list(origins[1:]),

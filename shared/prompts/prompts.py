@@ -8,8 +8,8 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from shared.data.client import get_database, translated
-from shared.data.pages import paginate, to_model
+from shared.data.client import Document, get_database, translated
+from shared.data.pages import from_document, paginate, to_model
 from shared.errors import NotFound
 from shared.ids import new_id, utcnow
 from shared.models import Page
@@ -54,9 +54,7 @@ class PromptRepository:
     @translated
     def get(self, user_id: str, prompt_id: str) -> PromptPublic:
         doc = self.collection.find_one({"_id": prompt_id, "user_id": user_id})
-        if doc is None:
-            raise NotFound("Prompt not found")
-        return to_model(PromptPublic, doc)
+        return self._found(doc)
 
     @translated
     def update(self, user_id: str, prompt_id: str, changes: dict[str, Any]) -> PromptPublic:
@@ -65,9 +63,13 @@ class PromptRepository:
             {"$set": {**changes, "updated_at": utcnow()}},
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:
+        return self._found(doc)
+
+    def _found(self, doc: Document | None) -> PromptPublic:
+        prompt = None if doc is None else from_document(PromptPublic, doc, collection=self.collection.name)
+        if prompt is None:
             raise NotFound("Prompt not found")
-        return to_model(PromptPublic, doc)
+        return prompt
 
     @translated
     def delete(self, user_id: str, prompt_id: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.users import UserRepository
-from shared.config import get_settings
+from shared.config import token_settings
 from shared.data.client import get_database
 from shared.errors import ServiceUnavailable
 from shared.ids import utcnow
@@ -180,7 +180,7 @@ def test_change_password_retried_after_the_grace_is_refused_by_the_authorizer(mo
     here = login_pair()
     _change(here["access_token"])
     monkeypatch.setenv("PASSWORD_CHANGE_RETRY_SECONDS", "0")
-    get_settings.cache_clear()
+    token_settings.cache_clear()
 
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(here["access_token"], route=("POST", "/api/me/password"))

@@ -21,6 +21,7 @@ from pymongo.errors import OperationFailure
 
 from shared.config import DEFAULT_DB_NAME
 from shared.data import client as db
+from shared.data import indexes
 from shared.data.indexes import INDEXES
 from tests.support import FakeContext, load_event, load_function
 
@@ -229,3 +230,47 @@ def test_user_without_index_rights_answers_failed_saying_what_it_needs(
         "MongoDB refused to create the indexes (Unauthorized): the database user needs the createIndex action"
         " (log stream test)"
     )
+
+
+# make indexes (python -m shared.data.indexes) ---------------------------------------------------
+
+
+def test_make_indexes_without_a_uri_says_which_variable_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("JWT_SECRET")
+
+    assert indexes.main() == 2
+    assert capsys.readouterr().err == "make indexes: set MONGODB_URI to the database to create the indexes on\n"
+
+
+def test_make_indexes_reads_the_database_settings_and_needs_no_jwt_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = mongomock.MongoClient(tz_aware=True)
+    connected: list[str] = []
+
+    def client(uri: str, **options: Any) -> mongomock.MongoClient:
+        connected.append(uri)
+        return store
+
+    monkeypatch.setattr("pymongo.MongoClient", client)
+    monkeypatch.delenv("JWT_SECRET")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017")
+    monkeypatch.setenv("MONGODB_DB_NAME", "developer_db")
+
+    assert indexes.main() == 0
+
+    assert connected == ["mongodb://db.example:27017"]
+    assert capsys.readouterr().out.startswith("developer_db: users.email_unique, ")
+    assert store["developer_db"].users.index_information()["email_unique"]["unique"] is True
+
+
+def test_make_indexes_refuses_a_bad_database_setting_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017")
+    monkeypatch.setenv("MONGODB_TIMEOUT_MS", "soon")
+
+    assert indexes.main() == 2
+    assert capsys.readouterr().err == "make indexes: MONGODB_TIMEOUT_MS must be an integer, got 'soon'\n"

@@ -215,7 +215,7 @@ def test_login_rehashes_a_password_stored_at_another_cost(monkeypatch: pytest.Mo
     user = register()
     assert get_database().users.find_one({"_id": user["id"]})["hashed_password"].startswith("$2b$04$")
     monkeypatch.setenv("BCRYPT_ROUNDS", "5")
-    config.get_settings.cache_clear()
+    config.clear_caches()
 
     assert _login().status == 200
 
@@ -239,7 +239,7 @@ def test_failed_login_does_not_rehash(monkeypatch: pytest.MonkeyPatch) -> None:
     user = register()
     before = get_database().users.find_one({"_id": user["id"]})["hashed_password"]
     monkeypatch.setenv("BCRYPT_ROUNDS", "5")
-    config.get_settings.cache_clear()
+    config.clear_caches()
 
     assert _login(password="wrong password").status == 401
 

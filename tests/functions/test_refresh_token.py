@@ -177,7 +177,7 @@ def test_a_retry_within_the_grace_survives_a_signing_key_swap(monkeypatch: pytes
     monkeypatch.setenv("JWT_SECRET", json.dumps({"current": new, "previous": old}))
     from shared import config
 
-    config.get_settings.cache_clear()
+    config.clear_caches()
 
     retried = _refresh(first["refresh_token"])
 

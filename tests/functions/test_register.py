@@ -127,6 +127,12 @@ def test_register_malformed_or_non_object_body_returns_422(raw: str) -> None:
     assert result.body["detail"][0]["loc"][0] == "body"
 
 
+def test_register_by_default_lets_any_origin_read_its_answer() -> None:
+    result = invoke("register", api_event("register", headers={"Origin": "https://anywhere.example"}))
+
+    assert (result.status, result.headers["Access-Control-Allow-Origin"]) == (201, "*")
+
+
 def test_register_sends_cors_headers_to_an_allowed_origin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://app.example.com")
     event = api_event("register", headers={"Origin": "https://app.example.com"})

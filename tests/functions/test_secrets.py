@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import jwt
 import pytest
+from cfnlint.decode import cfn_yaml
 from moto import mock_aws
 
 from shared.errors import ConfigurationError
-from tests.support import PASSWORD, invoke, load_function, register
+from tests.support import FUNCTIONS_DIR, PASSWORD, ROOT, invoke, load_function, register
 
 STACK_SECRET = "generated-by-the-stack-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -69,13 +71,77 @@ def test_placeholder_secret_in_secrets_manager_is_refused_inside_lambda(
         authorize("anything.at.all")
 
 
-@pytest.mark.parametrize("route", ["register", "authorizer"])
-def test_function_without_jwt_secret_fails_at_start_naming_the_variable(
+def _functions_with_policy(policy: str) -> set[str]:
+    """The function folders whose template role has ``policy`` (a managed policy of the template)."""
+    resources = cfn_yaml.load(str(ROOT / "template.yaml"))["Resources"]
+    return {
+        Path(r["Properties"]["CodeUri"]).name
+        for r in resources.values()
+        if r["Type"] == "AWS::Serverless::Function" and {"Ref": policy} in (r["Properties"].get("Policies") or [])
+    }
+
+
+# The functions that sign or check access tokens: the only ones that may read the JWT secret.
+TOKEN_FUNCTIONS = {"authorizer", "change_password", "login", "refresh_token"}
+FUNCTIONS = sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/app.py"))
+
+
+def test_only_the_token_functions_may_read_the_jwt_secret() -> None:
+    assert _functions_with_policy("ReadJwtSecretPolicy") == TOKEN_FUNCTIONS
+
+
+@pytest.mark.parametrize("route", FUNCTIONS)
+def test_inside_lambda_only_the_token_functions_fail_at_start_without_jwt_secret(
     route: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JWT_SECRET")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", f"prompt-api-{route}")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
 
-    with pytest.raises(ConfigurationError, match="JWT_SECRET_ARN"):
+    if route in TOKEN_FUNCTIONS:
+        with pytest.raises(ConfigurationError, match="JWT_SECRET_ARN"):
+            load_function(route)
+    else:
+        load_function(route)
+
+
+@pytest.mark.parametrize("route", FUNCTIONS)
+def test_outside_lambda_only_the_authorizer_checks_the_jwt_secret_at_start(
+    route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tools import the route functions without serving them (the OpenAPI generator): they need no secret."""
+    monkeypatch.delenv("JWT_SECRET")
+
+    if route == "authorizer":
+        with pytest.raises(ConfigurationError, match="JWT_SECRET_ARN"):
+            load_function(route)
+    else:
+        load_function(route)
+
+
+def test_outside_lambda_a_token_route_without_jwt_secret_fails_on_its_first_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register()
+    monkeypatch.delenv("JWT_SECRET")
+
+    result = invoke("login", body={"email": "ada@example.com", "password": PASSWORD})
+
+    assert result.status == 500
+    assert result.body == {"detail": "Internal server error"}
+    assert "Set JWT_SECRET_ARN (in AWS) or JWT_SECRET (locally)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("route", "variable", "value"),
+    [("get_prompt", "BCRYPT_ROUNDS", "3"), ("login", "LOGIN_MAX_FAILURES", "0"), ("me", "MONGODB_TIMEOUT_MS", "x")],
+)
+def test_a_bad_plain_setting_stops_any_http_function_at_start(
+    route: str, variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigurationError, match=variable):
         load_function(route)
 
 

@@ -157,6 +157,47 @@ def test_list_prompts_pages_newest_first(api: LocalApi) -> None:
     assert seen == list(reversed(contents))
 
 
+def test_largest_prompts_are_created_and_listed_within_lambdas_limits(api: LocalApi) -> None:
+    # The largest prompt a client can send: 100,000 emoji of content and of response, JSON-escaped as
+    # requests writes it (12 bytes each): a 2.4 MB body, 2.8 MB once API Gateway puts it in the event.
+    _, token = new_user(api)
+    auth = bearer(token)
+    largest = "\U0001f600" * 100_000
+    body = json.dumps({"content": largest, "response": largest})
+    assert 2_400_000 < len(body) < 2_401_000
+    created = []
+    for _ in range(3):
+        response = api.request("POST", "/api/prompts", data=body, headers={**auth, "Content-Type": "application/json"})
+        assert response.status_code == 201
+        created.append(response.json()["id"])
+
+    pages, cursor = [], None
+    while True:  # the default limit, 20: one page of all three would be 8.4 MB of Lambda response, a 502
+        response = api.request("GET", "/api/prompts", params={"cursor": cursor} if cursor else {}, headers=auth)
+        assert response.status_code == 200
+        assert len(response.content) <= 5_000_000
+        pages.append([item["id"] for item in response.json()["items"]])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+
+    assert pages == [created[:0:-1], created[:1]]
+
+
+def test_a_request_whose_event_is_over_lambdas_limit_is_413_without_invoking_the_function(api: LocalApi) -> None:
+    # 6.5 MB of body is within API Gateway's 10 MB but over Lambda's 6 MB invocation payload.
+    _, token = new_user(api)
+    padded = '{"content": "x"' + " " * 6_500_000 + "}"
+
+    response = api.request(
+        "POST", "/api/prompts", data=padded, headers={**bearer(token), "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"message": "Request Too Long"}
+    assert api.request("GET", "/api/prompts", headers=bearer(token)).json()["items"] == []
+
+
 def test_list_prompts_with_bad_limit_is_422(api: LocalApi) -> None:
     _, token = new_user(api)
 
@@ -297,6 +338,23 @@ def test_parameter_override_of_an_unknown_parameter_refuses_to_start(tmp_path: P
 
     assert status == 2
     assert server.output() == "local_api: --parameter-overrides: NoSuchParameter not a parameter of template.yaml\n"
+
+
+def test_a_functions_own_database_name_refuses_to_start_naming_function_and_variable(tmp_path: Path) -> None:
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps({"LoginFunction": {"MONGODB_DB_NAME": "login_only"}}), encoding="utf-8")
+    server = LocalApi("--in-memory", "--env-vars", str(env_file), log=tmp_path / "out.log")
+    try:
+        status = server.process.wait(timeout=START_TIMEOUT_S)
+    finally:
+        server.stop()
+
+    assert status == 2
+    assert server.output() == (
+        "local_api: LoginFunction: a MONGODB_DB_NAME of its own is not supported (here all functions run in one "
+        "process and share one database client, which reads it once): set it under 'Parameters' in env.json or "
+        "in the shell, for every function\n"
+    )
 
 
 # API Gateway's own answers -----------------------------------------------------------------

@@ -1,53 +1,114 @@
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import Any
+
 import pytest
 
-from shared.config import Settings
+from shared import config
+from shared.config import DatabaseSettings, HttpSettings, PasswordSettings, TokenSettings
 from shared.errors import ConfigurationError
 
 STRONG = "a-strong-secret-of-sufficient-length-0123456789"
 
 
 def test_defaults() -> None:
-    settings = Settings.from_env({"JWT_SECRET": "local"})
+    database = DatabaseSettings.from_env({})
+    tokens = TokenSettings.from_env({"JWT_SECRET": "local"})
+    passwords = PasswordSettings.from_env({})
 
-    assert settings.mongodb_db_name == "emergent_db"
-    assert settings.jwt_expire_minutes == 60
-    assert settings.bcrypt_rounds == 12
-    assert settings.cors_allow_origins == ("*",)
-    assert settings.mongodb_uri is None
-    assert settings.in_lambda is False
+    assert database.mongodb_db_name == "emergent_db"
+    assert database.mongodb_uri is None
+    assert database.mongodb_timeout_ms == 2000
+    assert database.in_lambda is False
+    assert tokens.jwt_expire_minutes == 60
+    assert (tokens.jwt_issuer, tokens.jwt_audience) == ("prompt-api", "prompt-api")
+    assert tokens.refresh_expire_days == 30
+    assert tokens.in_lambda is False
+    assert database.secrets_max_age == tokens.secrets_max_age == 300
+    assert (passwords.bcrypt_rounds, passwords.login_max_failures, passwords.login_window_minutes) == (12, 5, 15)
+    assert HttpSettings.from_env({}).cors_allow_origins == ("*",)
 
 
 def test_cors_origins_are_a_comma_separated_list() -> None:
-    settings = Settings.from_env({"JWT_SECRET": "x", "CORS_ALLOW_ORIGINS": "https://a.example, https://b.example,"})
+    settings = HttpSettings.from_env({"CORS_ALLOW_ORIGINS": "https://a.example, https://b.example,"})
 
     assert settings.cors_allow_origins == ("https://a.example", "https://b.example")
 
 
 @pytest.mark.parametrize(
-    ("env", "names"),
+    ("group", "env", "names"),
     [
-        ({"JWT_SECRET": "x", "BCRYPT_ROUNDS": "3"}, "BCRYPT_ROUNDS"),
-        ({"JWT_SECRET": "x", "BCRYPT_ROUNDS": "twelve"}, "BCRYPT_ROUNDS"),
-        ({"JWT_SECRET": "x", "JWT_EXPIRE_MINUTES": "0"}, "JWT_EXPIRE_MINUTES"),
-        ({}, "JWT_SECRET_ARN"),
-        ({"AWS_LAMBDA_FUNCTION_NAME": "f", "JWT_SECRET": STRONG}, "MONGODB_URI"),
-        ({"AWS_LAMBDA_FUNCTION_NAME": "f", "MONGODB_URI": "mongodb://h", "JWT_SECRET": "changeme"}, "JWT_SECRET"),
+        (PasswordSettings, {"BCRYPT_ROUNDS": "3"}, "BCRYPT_ROUNDS"),
+        (PasswordSettings, {"BCRYPT_ROUNDS": "twelve"}, "BCRYPT_ROUNDS"),
+        (PasswordSettings, {"LOGIN_MAX_FAILURES": "0"}, "LOGIN_MAX_FAILURES"),
+        (TokenSettings, {"JWT_SECRET": "x", "JWT_EXPIRE_MINUTES": "0"}, "JWT_EXPIRE_MINUTES"),
+        (TokenSettings, {"JWT_SECRET": "x", "SECRETS_MAX_AGE": "-1"}, "SECRETS_MAX_AGE"),
+        (TokenSettings, {}, "JWT_SECRET_ARN"),
+        (TokenSettings, {"AWS_LAMBDA_FUNCTION_NAME": "f", "JWT_SECRET": "changeme"}, "JWT_SECRET"),
+        (DatabaseSettings, {"AWS_LAMBDA_FUNCTION_NAME": "f"}, "MONGODB_URI"),
+        (DatabaseSettings, {"MONGODB_TIMEOUT_MS": "10"}, "MONGODB_TIMEOUT_MS"),
     ],
 )
-def test_bad_configuration_names_the_variable(env: dict[str, str], names: str) -> None:
+def test_bad_configuration_names_the_variable(group: Any, env: dict[str, str], names: str) -> None:
     with pytest.raises(ConfigurationError, match=names):
-        Settings.from_env(env)
+        group.from_env(env)
 
 
 def test_inside_lambda_a_strong_secret_and_a_database_are_enough() -> None:
-    settings = Settings.from_env(
-        {"AWS_LAMBDA_FUNCTION_NAME": "f", "MONGODB_URI_SECRET_ARN": "arn", "JWT_SECRET": STRONG}
-    )
+    env = {"AWS_LAMBDA_FUNCTION_NAME": "f", "MONGODB_URI_SECRET_ARN": "arn", "JWT_SECRET": STRONG}
 
-    assert settings.in_lambda is True
+    assert DatabaseSettings.from_env(env).in_lambda is True
+    assert TokenSettings.from_env(env).in_lambda is True
 
 
 def test_outside_lambda_a_short_local_secret_is_accepted() -> None:
-    assert Settings.from_env({"JWT_SECRET": "dev"}).jwt_secret == "dev"
+    assert TokenSettings.from_env({"JWT_SECRET": "dev"}).jwt_secret == "dev"
+
+
+def test_each_secret_is_required_only_by_its_own_group() -> None:
+    in_lambda = {"AWS_LAMBDA_FUNCTION_NAME": "f"}
+
+    # No JWT secret: only the token settings refuse; no database inside Lambda: only the database settings.
+    assert DatabaseSettings.from_env({**in_lambda, "MONGODB_URI": "mongodb://h"}).mongodb_uri == "mongodb://h"
+    assert PasswordSettings.from_env(in_lambda).bcrypt_rounds == 12
+    assert HttpSettings.from_env(in_lambda).cors_allow_origins == ("*",)
+    assert TokenSettings.from_env({**in_lambda, "JWT_SECRET": STRONG}).jwt_secret == STRONG
+
+
+def test_every_field_declares_the_variable_it_is_read_from() -> None:
+    for group in config.GROUPS:
+        for f in fields(group):
+            assert f.metadata["variable"].isupper(), (group.__name__, f.name)
+
+
+def test_variables_lists_every_variable_each_group_reads_once() -> None:
+    assert len(config.VARIABLES) == len(set(config.VARIABLES))
+    assert set(config.VARIABLES) == {name for group in config.GROUPS for name in config.variables_of(group)}
+    assert {"JWT_AUDIENCE", "LOGIN_MAX_FAILURES", "SECRETS_MAX_AGE"} <= set(config.VARIABLES)
+    assert "AWS_LAMBDA_FUNCTION_NAME" in config.VARIABLES
+
+
+@pytest.mark.parametrize("group", config.GROUPS)
+def test_a_group_reads_only_the_variables_it_declares(group: Any) -> None:
+    """Every variable a group reads is in VARIABLES: an environment that sets everything else to
+    nonsense changes nothing."""
+
+    class Recording(dict[str, str]):
+        def get(self, key: str, default: Any = None) -> Any:
+            read.add(key)
+            return super().get(key, default)
+
+    read: set[str] = set()
+    group.from_env(Recording({"JWT_SECRET": "x"}))
+
+    assert read <= set(config.variables_of(group))
+
+
+def test_each_group_is_read_once_per_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = config.password_settings()
+    monkeypatch.setenv("BCRYPT_ROUNDS", "5")
+
+    assert config.password_settings() is first
+    config.clear_caches()
+    assert config.password_settings().bcrypt_rounds == 5

@@ -42,13 +42,34 @@ def test_version_is_the_layer_packages() -> None:
 
 
 def test_clear_settings_cache_makes_the_layer_read_the_environment_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = config.get_settings()
+    before = (config.token_settings(), config.password_settings(), config.database_settings(), config.http_settings())
     monkeypatch.setenv("JWT_EXPIRE_MINUTES", "7")
+    monkeypatch.setenv("BCRYPT_ROUNDS", "5")
+    monkeypatch.setenv("MONGODB_DB_NAME", "other")
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://app.example")
 
     project.clear_settings_cache()
 
-    assert before.jwt_expire_minutes == 60
-    assert config.get_settings().jwt_expire_minutes == 7
+    assert before[0].jwt_expire_minutes == 60
+    assert config.token_settings().jwt_expire_minutes == 7
+    assert config.password_settings().bcrypt_rounds == 5
+    assert config.database_settings().mongodb_db_name == "other"
+    assert config.http_settings().cors_allow_origins == ("https://app.example",)
+
+
+def test_settings_variables_are_the_layers() -> None:
+    assert project.settings_variables() == config.VARIABLES
+
+
+def test_process_wide_variables_are_the_database_settings() -> None:
+    assert set(project.process_wide_variables()) == {
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "MONGODB_URI",
+        "MONGODB_URI_SECRET_ARN",
+        "MONGODB_DB_NAME",
+        "MONGODB_TIMEOUT_MS",
+        "SECRETS_MAX_AGE",
+    }
 
 
 def test_database_hook_installs_once_per_layer_module() -> None:

@@ -126,6 +126,7 @@ def test_ignore_globals_leaves_out_what_it_names(tmp_path: Path, ignored: Any, e
         {"Ref": "AuthorizerFunction.Alias"},
         {"Fn::Sub": "${AuthorizerFunction.Alias}"},
         {"Fn::Sub": "${AuthorizerFunction.Arn}"},
+        {"Fn::Sub": "${AuthorizerFunction.Arn}:live"},  # the alias by ARN, as template.yaml spells it
     ],
 )
 def test_authorizer_function_arn_names_the_function_with_or_without_its_alias(

@@ -115,7 +115,7 @@ def test_concurrent_refreshes_of_one_token_all_get_the_same_successor() -> None:
 @pytest.mark.usefixtures("store", "serialized_store")
 def test_concurrent_refreshes_of_one_token_without_grace_exactly_one_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "0")
-    config.get_settings.cache_clear()
+    config.clear_caches()
     _user()
     pair = _login()
 
@@ -196,15 +196,24 @@ def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -
             assert session_is_valid(sid[1], user)
 
 
+_T2, _T3 = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("session", "user", "valid"),
     [
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True}, True),
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True, "sessions_valid_after": 2}, True),
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": True, "sessions_valid_after": 3}, False),
-        ({"user_id": "u", "created_at": 2}, {"_id": "u", "is_active": False}, False),
-        ({"user_id": "u", "created_at": 2}, {"_id": "v", "is_active": True}, False),
-        ({"user_id": "u", "created_at": 2}, None, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True}, True),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True, "sessions_valid_after": _T2}, True),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True, "sessions_valid_after": _T3}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": False}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "v", "is_active": True}, False),
+        ({"user_id": "u", "created_at": _T2}, None, False),
+        # Malformed documents are refused, never an error.
+        ({"user_id": "u"}, {"_id": "u", "is_active": True}, False),
+        ({"user_id": "u", "created_at": "2026-01-02"}, {"_id": "u", "is_active": True}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": True, "sessions_valid_after": "x"}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u", "is_active": "yes"}, False),
+        ({"user_id": "u", "created_at": _T2}, {"_id": "u"}, False),
     ],
 )
 def test_session_is_valid(session: dict, user: dict | None, valid: bool) -> None:
@@ -354,7 +363,7 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
 def test_login_racing_another_logins_rehash_still_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
     user_id = _user()
     monkeypatch.setenv("BCRYPT_ROUNDS", "5")
-    config.get_settings.cache_clear()
+    config.clear_caches()
     real_replace = UserRepository.replace_password
 
     def lose_to_a_concurrent_rehash(

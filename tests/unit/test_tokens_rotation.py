@@ -25,7 +25,7 @@ KEY_B = "key-b-0123456789-0123456789-0123456789-abcdefgh"
 
 def _new_containers() -> None:
     """What a container started after the rotation reads: fresh settings and secrets (same database)."""
-    config.get_settings.cache_clear()
+    config.clear_caches()
     parameters.clear_caches()
 
 
@@ -106,7 +106,7 @@ def test_a_weak_json_key_is_checked_at_start_inside_lambda(monkeypatch: pytest.M
     monkeypatch.setenv("JWT_SECRET", json.dumps({"current": KEY_B, "previous": "secret"}))
 
     with pytest.raises(ConfigurationError, match="JWT_SECRET's 'previous'"):
-        config.Settings.from_env()
+        config.TokenSettings.from_env()
 
 
 # Tokens and their key ids ----------------------------------------------------------------------
