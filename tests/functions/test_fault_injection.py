@@ -40,6 +40,8 @@ from shared.config import DEFAULT_DB_NAME
 from shared.data import client as db
 from shared.data.client import get_database
 from shared.data.indexes import ensure_indexes
+from shared.errors import ServiceUnavailable
+from shared.ids import utcnow
 from tests.support import PASSWORD, ROOT, FakeContext, api_event, load_event, load_function, reset_containers
 
 NEW_PASSWORD = "battery staple horse"
@@ -413,6 +415,11 @@ FLOWS = (
 )
 
 
+def sweep_now() -> None:
+    """The sweep, with every tombstone old enough (even one made this millisecond)."""
+    sweep(now=utcnow() + timedelta(seconds=1), min_age=timedelta(0))
+
+
 # The README's table ----------------------------------------------------------------------------------
 
 
@@ -461,7 +468,7 @@ def run_case(flow: Flow, plan: Plan) -> tuple[Outcome, Outcome]:
     plan.armed = False
     changed = snapshot() != before
     retry = send(request)
-    sweep(min_age=timedelta(0))
+    sweep_now()
     case = f"{plan.mode} {plan.index}: {plan.calls[plan.index]}" if plan.index is not None else "no fault"
     assert 500 not in (first.status, retry.status), (case, first, retry)
     if first.status == 503 and changed:
@@ -492,3 +499,41 @@ def test_every_fault_of_every_operation_ends_with_the_write_done_once_and_nothin
 
 def test_the_readme_table_names_every_write_route() -> None:
     assert set(readme_may_apply()) == {flow.route for flow in FLOWS}
+
+
+def _interrupted_deletion_and_an_orphan(plan: Plan) -> None:
+    """An account whose deletion stopped right after its tombstone, and a prompt of a user that is gone."""
+    fresh_store(plan)
+    state = _account()
+    _prompt(state, key="k")
+    event = prepared(_bearer("delete_me", state, body={"password": PASSWORD}))
+    assert not isinstance(event, Outcome)
+    index, mode = plan.index, plan.mode
+    plan.index, plan.mode, plan.armed = 2, "stop", True  # after users.update_one: the tombstone
+    assert call("delete_me", event).status is None
+    assert plan.calls[2] == "users.update_one"
+    plan.armed, plan.index, plan.mode, plan.calls[:] = False, index, mode, []
+    get_database().prompts.insert_one({"_id": "orphan", "user_id": "gone", "content": "x"})
+
+
+def test_a_sweep_failing_or_stopping_at_any_operation_is_finished_by_the_next_one() -> None:
+    recording = Plan()
+    _interrupted_deletion_and_an_orphan(recording)
+    recording.armed = True
+    sweep_now()
+    recording.armed = False
+    operations = list(recording.calls)
+    assert orphans() == {} and operations
+    for index in range(len(operations)):
+        for mode in MODES:
+            plan = Plan(index=index, mode=mode)
+            _interrupted_deletion_and_an_orphan(plan)
+            plan.armed = True
+            with pytest.raises((ServiceUnavailable, Stopped)):  # a failed run (its alarm), or a killed one
+                sweep_now()
+            plan.armed = False
+
+            sweep_now()
+
+            assert orphans() == {}, (index, operations[index], mode)
+            assert get_database().users.count_documents({}) == 0
