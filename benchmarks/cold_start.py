@@ -196,6 +196,8 @@ def main() -> None:
                 continue  # a custom resource's function: the deploy calls it, never a user's request
             if fixture.get("type") == "TOKEN":
                 kinds[name] = "authorizer"
+            elif fixture.get("source") == "aws.events":
+                kinds[name] = "scheduled"  # an EventBridge schedule calls it
             else:
                 kinds[name] = "protected" if "authorizer" in fixture.get("requestContext", {}) else "public"
             targets[name] = (handler, event, [layer, layer_deps], {})
@@ -240,7 +242,8 @@ def report(
         ms, invoke_ms = median(name, "import_ms"), median(name, "invoke_ms")
         print(f"{name:<22}{ms:>10.1f}{ms / base:>8.2f}{invoke_ms:>17.1f}  {events[name]}: {statuses}")
 
-    routes = {name: median(name, "import_ms") for name, kind in kinds.items() if kind != "authorizer"}
+    not_routes = ("authorizer", "scheduled")
+    routes = {name: median(name, "import_ms") for name, kind in kinds.items() if kind not in not_routes}
     protected = {name: ms for name, ms in routes.items() if kinds[name] == "protected"}
     authorizers = [name for name, kind in kinds.items() if kind == "authorizer"]
     slowest = max(routes, key=routes.__getitem__)

@@ -155,6 +155,7 @@ class TokenSettings:
     jwt_audience: str = setting("JWT_AUDIENCE", text("prompt-api"))
     refresh_expire_days: int = setting("REFRESH_EXPIRE_DAYS", integer(30, low=1, high=365))
     refresh_reuse_grace_seconds: int = setting("REFRESH_REUSE_GRACE_SECONDS", integer(30, low=0, high=300))
+    password_change_retry_seconds: int = setting("PASSWORD_CHANGE_RETRY_SECONDS", integer(30, low=0, high=300))
     secrets_max_age: int = _secrets_max_age_field()
 
     @classmethod

@@ -1,7 +1,8 @@
-"""Ids and timestamps as stored: UUIDv7 strings and UTC datetimes at BSON's millisecond precision."""
+"""Ids and timestamps as stored: UUID strings (v7; v8 when derived) and UTC datetimes to the millisecond (BSON)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -34,4 +35,18 @@ def new_id() -> str:
         _last_ms, _sequence = _last_ms + 1, 0
     rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (_last_ms << 80) | (0x7 << 76) | (_sequence << 64) | (0b10 << 62) | rand_b
+    return str(uuid.UUID(int=value))
+
+
+def derived_id(*parts: str) -> str:
+    """A UUIDv8 (RFC 9562, section 5.8) derived from ``parts``: the first 122 bits of their SHA-256.
+
+    The same parts give the same id every time, so an insert under it is refused (a duplicate key)
+    the second time: what makes a keyed write happen at most once. Parts are joined unambiguously
+    (NUL cannot occur in them: ids, printable keys, integers).
+    """
+    digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+    value = int.from_bytes(digest[:16], "big")
+    value &= ~(0xF << 76) & ~(0b11 << 62)  # clear the version and variant fields
+    value |= (0x8 << 76) | (0b10 << 62)
     return str(uuid.UUID(int=value))

@@ -30,6 +30,8 @@ class Metric(StrEnum):
     REFRESH_REUSE_DETECTED = "RefreshReuseDetected"
     PROMPT_CREATED = "PromptCreated"
     AUTHORIZER_DENIED = "AuthorizerDenied"
+    DELETIONS_COMPLETED = "DeletionsCompleted"  # interrupted account deletions the sweep finished
+    ORPHANS_REMOVED = "OrphansRemoved"  # documents of no existing user the sweep removed
 
 
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
@@ -38,6 +40,6 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DE
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
-def count(metric: Metric) -> None:
-    """Add one to ``metric`` for this request."""
-    metrics.add_metric(name=metric.value, unit=MetricUnit.Count, value=1)
+def count(metric: Metric, value: int = 1) -> None:
+    """Add ``value`` (one) to ``metric`` for this invocation."""
+    metrics.add_metric(name=metric.value, unit=MetricUnit.Count, value=value)

@@ -189,10 +189,14 @@ def invoke(route: str, event: dict[str, Any] | None = None, **changes: Any) -> H
     return HttpResult(response["statusCode"], json.loads(raw) if raw else None, headers, raw)
 
 
-def authorize(token: str | None, *, header: str | None = None) -> dict[str, Any]:
-    """Run the TOKEN authorizer; raises what the authorizer raises."""
+def authorize(token: str | None, *, header: str | None = None, route: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Run the TOKEN authorizer (for the fixture's route, or ``route``: ``(method, path)``); raises what
+    the authorizer raises."""
     event = load_event("authorizer")
     event["authorizationToken"] = header if header is not None else f"Bearer {token}"
+    if route is not None:
+        stage_arn = "/".join(event["methodArn"].split("/", 2)[:2])
+        event["methodArn"] = f"{stage_arn}/{route[0]}{route[1]}"
     result: dict[str, Any] = load_function("authorizer").lambda_handler(event, FakeContext())
     return result
 

@@ -79,6 +79,15 @@ CUSTOM_RESOURCES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Functions an EventBridge schedule calls (a ``Schedule`` event), by folder.
+SCHEDULED: list[str] = sorted(
+    FOLDERS[logical_id]
+    for logical_id, resource in RESOURCES.items()
+    if resource["Type"] == "AWS::Serverless::Function"
+    and any(e["Type"] == "Schedule" for e in (resource["Properties"].get("Events") or {}).values())
+)
+
+
 def fixture_folder(fixture: Path) -> str | None:
     """The function folder an event fixture belongs to: ``<folder>.json`` or ``<folder>_<variant>.json``."""
     matches = [folder for folder in FOLDERS.values() if fixture.stem == folder or fixture.stem.startswith(f"{folder}_")]
@@ -92,8 +101,9 @@ def fixtures_of(folder: str) -> list[Path]:
 def test_template_has_functions_routes_and_one_authorizer() -> None:
     assert ROUTE_FOLDERS
     assert len(AUTHORIZERS) == 1
-    assert set(ROUTE_FOLDERS) | set(AUTHORIZERS) | set(CUSTOM_RESOURCES) == set(FOLDERS.values())
+    assert set(ROUTE_FOLDERS) | set(AUTHORIZERS) | set(CUSTOM_RESOURCES) | set(SCHEDULED) == set(FOLDERS.values())
     assert not set(CUSTOM_RESOURCES) & (set(ROUTE_FOLDERS) | set(AUTHORIZERS))
+    assert not set(SCHEDULED) & (set(ROUTE_FOLDERS) | set(AUTHORIZERS) | set(CUSTOM_RESOURCES))
 
 
 @pytest.mark.parametrize("folder", sorted(FOLDERS.values()))
@@ -153,6 +163,14 @@ def test_custom_resource_fixtures_are_cloudformation_requests_for_their_resource
         assert event["StackId"].startswith("arn:aws:cloudformation:"), fixture.name
 
 
+@pytest.mark.parametrize("folder", SCHEDULED)
+def test_scheduled_fixtures_are_eventbridge_scheduled_events(folder: str) -> None:
+    for fixture in fixtures_of(folder):
+        event = json.loads(fixture.read_text(encoding="utf-8"))
+        assert (event["source"], event["detail-type"]) == ("aws.events", "Scheduled Event"), fixture.name
+        assert event["resources"][0].startswith("arn:aws:events:"), fixture.name
+
+
 def test_each_route_has_exactly_one_function() -> None:
     routes = [route for folder_routes in ROUTES.values() for route in folder_routes]
 
@@ -197,8 +215,10 @@ def test_no_event_fixture_is_unused_by_the_template() -> None:
 def test_committed_event_fixtures_are_the_generated_ones() -> None:
     generated = generate(ROOT / "template.yaml", ROOT / DOCUMENT)
 
-    # A custom resource's request comes from CloudFormation, not from the API: its fixture is written by hand.
-    assert {fixture_folder(fixture.path) for fixture in generated} == set(FOLDERS.values()) - set(CUSTOM_RESOURCES)
+    # A custom resource's request comes from CloudFormation, a schedule's event from EventBridge, not from the
+    # API: their fixtures are written by hand.
+    expected = set(FOLDERS.values()) - set(CUSTOM_RESOURCES) - set(SCHEDULED)
+    assert {fixture_folder(fixture.path) for fixture in generated} == expected
     for fixture in generated:
         committed = fixture.path.read_text(encoding="utf-8") if fixture.path.exists() else None
         assert committed == fixture.render(), f"{fixture.path.name} is out of date: run `make events`"

@@ -37,8 +37,14 @@ FUNCTIONS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::S
 CUSTOM_RESOURCE_FUNCTIONS = sorted(
     r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in RESOURCES.values() if r["Type"].startswith("Custom::")
 )
+# Functions an EventBridge schedule calls.
+SCHEDULED_FUNCTIONS = sorted(
+    f
+    for f in FUNCTIONS
+    if any(e["Type"] == "Schedule" for e in (RESOURCES[f]["Properties"].get("Events") or {}).values())
+)
 # Functions API Gateway calls: the routes' and the authorizer.
-GATEWAY_FUNCTIONS = [f for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS]
+GATEWAY_FUNCTIONS = [f for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS and f not in SCHEDULED_FUNCTIONS]
 SAMCONFIG: dict[str, Any] = tomllib.loads(SAMCONFIG_PATH.read_text(encoding="utf-8"))
 
 
@@ -155,6 +161,14 @@ def test_indexes_function_reads_only_its_own_database_secret() -> None:
     assert policy["Statement"] == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]
     assert function["Environment"]["Variables"] == {"MONGODB_URI_SECRET_ARN": secret}
     assert TEMPLATE["Parameters"]["IndexesMongoDbUriSecretArn"]["Default"] == ""
+
+
+def test_the_sweep_runs_every_5_minutes_within_its_timeout_and_rolls_back_on_function_errors() -> None:
+    assert SCHEDULED_FUNCTIONS == ["SweeperFunction"]
+    (event,) = RESOURCES["SweeperFunction"]["Properties"]["Events"].values()
+    assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", "rate(5 minutes)")
+    assert setting("SweeperFunction", "Timeout") < 5 * 60
+    assert {"Ref": "FunctionErrorsAlarm"} in GLOBALS["DeploymentPreference"]["Alarms"]
 
 
 @pytest.mark.parametrize("function", BCRYPT_FUNCTIONS)
@@ -544,7 +558,7 @@ def published_metrics(stack: str) -> list[tuple[str, str, dict[str, str]]]:
         for metric in LAMBDA_FUNCTION_METRICS:
             metrics.append(("AWS/Lambda", metric, {"FunctionName": name}))
             metrics += [("AWS/Lambda", metric, {"FunctionName": name, "Resource": r}) for r in resources]
-        if function in GATEWAY_FUNCTIONS:  # their handlers log_metrics(capture_cold_start_metric=True)
+        if function not in CUSTOM_RESOURCE_FUNCTIONS:  # their handlers log_metrics(capture_cold_start_metric=True)
             metrics.append((STACKS[stack], "ColdStart", {"function_name": name, "service": SERVICE}))
     return metrics
 
@@ -599,7 +613,7 @@ def test_dashboard_shows_every_function_api_gateway_calls_and_no_other_stacks(na
         for line in lines
         if isinstance(line[0], dict) and "expression" in line[0]
     }
-    expected = {physical_name(own, f) for f in GATEWAY_FUNCTIONS}
+    expected = {physical_name(own, f) for f in FUNCTIONS if f not in CUSTOM_RESOURCE_FUNCTIONS}
 
     # Exactly one line shows this metric, once per function: the alias's series, not the function's too.
     assert [found for found in shown.values() if found] == [expected], shown

@@ -2,7 +2,8 @@
 
 On success it allows the whole API (every method and path of the stage), so that API
 Gateway's cached result serves every route, and passes the user and the session on in
-``context``. Anything else is API Gateway's 401 (the error message must be exactly
+``context``; a session that may only retry the account deletion or password change it made is
+allowed that one route. Anything else is API Gateway's 401 (the error message must be exactly
 "Unauthorized"). It stays lean for its cold start: no REST resolver, no request models, no
 bcrypt, and no Powertools event data classes (importing them loads every event source's class,
 about a tenth of this function's init; the event has two fields and the policy is one statement);
@@ -18,7 +19,7 @@ from shared.accounts.access_tokens import bearer_token
 from shared.accounts.authorize import caller_from_token
 from shared.config import database_settings, token_settings
 from shared.errors import Unauthorized
-from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID
+from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID, RETRY_ROUTES
 from shared.metrics import Metric, count, metrics
 
 logger = Logger()
@@ -26,20 +27,30 @@ token_settings()  # a missing secret fails the container at start, naming the va
 database_settings()  # so does a missing database inside Lambda
 
 
-def allow_whole_stage(method_arn: str, *, principal_id: str, context: dict[str, str]) -> dict[str, Any]:
-    """An IAM policy allowing every method and path of ``method_arn``'s API stage.
+def allow_whole_stage(
+    method_arn: str, *, principal_id: str, context: dict[str, str], only: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """An IAM policy allowing every method and path of ``method_arn``'s API stage (with ``only``, a
+    ``(method, path)``, just that route).
 
     ``method_arn`` is ``arn:aws:execute-api:{region}:{account}:{api id}/{stage}/{method}/{path}``.
     """
     stage_arn = "/".join(method_arn.split("/", 2)[:2])
+    resource = f"{stage_arn}/*/*" if only is None else f"{stage_arn}/{only[0]}{only[1]}"
     return {
         "principalId": principal_id,
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{stage_arn}/*/*"]}],
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [resource]}],
         },
         "context": context,
     }
+
+
+def requested_route(method_arn: str) -> tuple[str, str]:
+    """The ``(method, path)`` a method ARN asks for: ``(GET, /api/me)`` of ``.../{stage}/GET/api/me``."""
+    _, _, method, path = [*method_arn.split("/", 3), "", ""][:4]
+    return method, f"/{path}"
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -47,6 +58,9 @@ def allow_whole_stage(method_arn: str, *, principal_id: str, context: dict[str, 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         caller = caller_from_token(bearer_token(event.get("authorizationToken")))
+        only = RETRY_ROUTES[caller.only_retry] if caller.only_retry else None
+        if only is not None and requested_route(event["methodArn"]) != only:
+            raise Unauthorized()  # a session that may only retry one route is refused everywhere else
     except Unauthorized:
         logger.info("Bearer token refused")
         count(Metric.AUTHORIZER_DENIED)
@@ -55,4 +69,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         event["methodArn"],
         principal_id=caller.user_id,
         context={CONTEXT_USER_ID: caller.user_id, CONTEXT_SESSION_ID: caller.session_id},
+        only=only,
     )

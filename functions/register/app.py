@@ -17,7 +17,8 @@ app = create_app("auth")
 def register(user: UserCreate) -> UserPublic:
     """Register a user.
 
-    The email is stored in lower case and must be unique in any letter case (409 otherwise).
+    The email is stored in lower case and must be unique in any letter case (409 otherwise). The same
+    request retried within 24 hours (a lost answer) answers 201 with the account it created.
     """
     return register_user(user)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import jwt
 
 from shared.accounts.access_tokens import decode_access_token
-from shared.accounts.sessions import SessionRepository, session_is_valid
+from shared.accounts.sessions import SessionRepository, may_only_retry, session_is_valid
 from shared.config import jwt_secrets, token_settings
 from shared.errors import Unauthorized
 
@@ -18,10 +18,13 @@ class Caller:
 
     user_id: str
     session_id: str
+    only_retry: str | None = None
+    """What the session may only retry (``may_only_retry``): the authorizer allows that route alone."""
 
 
 def caller_from_token(token: str) -> Caller:
-    """The caller of a valid access token whose session is live and whose user is active.
+    """The caller of a valid access token whose session is live and whose user is active, or of a session
+    that may still retry the deletion or password change it made (``Caller.only_retry``).
 
     One database round trip (the session with its user); Unauthorized for anything else.
     """
@@ -37,6 +40,11 @@ def caller_from_token(token: str) -> Caller:
     if found is None:
         raise Unauthorized()
     session, user = found
-    if user is None or user["_id"] != user_id or not session_is_valid(session, user):
+    if user is None or user["_id"] != user_id:
         raise Unauthorized()
-    return Caller(user_id=user_id, session_id=session_id)
+    if session_is_valid(session, user):
+        return Caller(user_id=user_id, session_id=session_id)
+    only_retry = may_only_retry(session, user)
+    if only_retry is None:
+        raise Unauthorized()
+    return Caller(user_id=user_id, session_id=session_id, only_retry=only_retry)

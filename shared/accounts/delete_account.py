@@ -1,23 +1,30 @@
-"""Delete the account: the user, their sessions and their prompts."""
+"""Delete the account: once the password is proved, it is dead at once, then everything of it goes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from shared.accounts.account_removal import finish_deletion
 from shared.accounts.models import AccountDeletion
 from shared.accounts.reauthenticate import with_password
-from shared.accounts.sessions import SessionRepository
 from shared.accounts.users import UserRepository
-from shared.prompts.prompts import PromptRepository
+from shared.ids import utcnow
 
 
-def delete_account(user_id: str, data: AccountDeletion) -> None:
-    """Delete the user, then their sessions, then their prompts: in that order, each step idempotent.
+def delete_account(user_id: str, session_id: str, data: AccountDeletion) -> None:
+    """Delete the account of ``user_id``, asked by its session ``session_id``.
 
-    The user goes first, so the email is free and the authorizer refuses the account's tokens at once.
-    A failure halfway cannot be finished by calling again (the account is gone, so its token is
-    refused); what it leaves belongs to no user and no one can reach it. See
-    ``shared.prompts.create_prompt.create_owned_prompt`` for why no prompt written meanwhile survives.
+    1. Prove the password, then make the account a tombstone in one write (``UserRepository.mark_deleting``):
+       from that write on, login, refresh, recovery and the authorizer refuse it, and every session ends.
+    2. Remove what it owns and then the tombstone (``shared.accounts.account_removal.finish_deletion``).
+
+    Stopped or failing after step 1, the deletion is finished by the same request retried (the account
+    is already being deleted, so no password is checked again: it answers 204; the authorizer lets the
+    session that asked through to this route alone), or else by the sweep within 15 minutes.
     """
-    with_password(user_id, data.password)
-    UserRepository().delete(user_id)
-    SessionRepository().delete_all(user_id)
-    PromptRepository().delete_all(user_id)
+    users = UserRepository()
+    if users.tombstone(user_id) is None:
+        with_password(user_id, data.password)  # 401 when gone, 400 when wrong
+        cut = utcnow() + timedelta(milliseconds=1)
+        users.mark_deleting(user_id, session_id=session_id, sessions_valid_after=cut)  # False: a concurrent one did
+    finish_deletion(user_id)

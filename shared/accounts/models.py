@@ -122,6 +122,9 @@ class UserPublic(ApiModel):
 
 class UserInDB(UserPublic):
     hashed_password: str
+    sessions_valid_after: UtcDatetime | None = None
+    password_changed_by: str | None = None
+    """The session that made the last password change (it may retry it, see ``change_password``)."""
 
 
 class Token(ApiModel):

@@ -18,6 +18,7 @@ import secrets
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness
 _SUCCESSOR_CONTEXT = b"prompt-api refresh successor\x00"
+_DERIVED_SESSION_CONTEXT = b"prompt-api derived session\x00"
 
 
 def new_refresh_token() -> str:
@@ -29,6 +30,13 @@ def successor_token(spent: str, *, key: str) -> str:
     """The refresh token that replaces ``spent``: 256 bits, URL-safe, the same every time for the same
     ``spent`` and ``key`` (the current JWT signing secret), and unknowable without the key."""
     digest = hmac.new(key.encode(), _SUCCESSOR_CONTEXT + spent.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def derived_session_token(session_id: str, *, key: str) -> str:
+    """The first refresh token of a session whose id is derived (a password change's new session): the
+    same for a retry of that change, so it can answer the same pair, and unknowable without the key."""
+    digest = hmac.new(key.encode(), _DERIVED_SESSION_CONTEXT + session_id.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

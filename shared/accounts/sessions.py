@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
 from shared.config import token_settings
 from shared.data.client import Document, get_database, retry_once, translated
 from shared.ids import new_id, utcnow
 
-_CALLER_FIELDS = ("_id", "is_active", "sessions_valid_after")
+_CALLER_FIELDS = ("_id", "is_active", "sessions_valid_after", "password_changed_by", "deleted_at", "deleting_session")
 SPENT_HASHES_KEPT = 1000
 """How many spent refresh-token hashes a session keeps for reuse detection (its latest ones). A
 refresh extends the session, so without a bound a session in daily use would grow forever; a token
@@ -51,6 +52,25 @@ def session_is_valid(session: Document, user: Document | None) -> bool:
     return valid_after is None or created_at >= valid_after
 
 
+def may_only_retry(session: Document, user: Document | None, *, now: datetime | None = None) -> str | None:
+    """What a session that is no longer valid may still do, because it started it: ``"delete_account"``
+    for the session that asked for its account's deletion, while that is under way (until its session
+    document goes); ``"change_password"`` for the session that changed the password, for
+    PASSWORD_CHANGE_RETRY_SECONDS after the change. None otherwise. The authorizer lets such a session
+    through to that one route, so that the request retried after a lost answer completes, not a 401."""
+    if user is None or session.get("user_id") != user.get("_id"):
+        return None
+    if user.get("deleted_at") is not None:
+        return "delete_account" if user.get("deleting_session") == session.get("_id") else None
+    valid_after = user.get("sessions_valid_after")
+    if user.get("is_active") is not True or user.get("password_changed_by") != session.get("_id"):
+        return None
+    if not isinstance(valid_after, datetime):
+        return None  # no change (or a malformed document): refused, never an error
+    grace = timedelta(seconds=token_settings().password_change_retry_seconds)
+    return "change_password" if (now or utcnow()) < valid_after + grace else None
+
+
 class SessionRepository:
     def __init__(self) -> None:
         self.collection = get_database().sessions
@@ -58,11 +78,21 @@ class SessionRepository:
     @translated
     def start(self, user_id: str, *, now: datetime | None = None) -> NewSession:
         """A new live session for ``user_id`` created at ``now``, with its first refresh token."""
-        now = now or utcnow()
-        token = new_refresh_token()
+        session = self._insert(user_id, new_id(), new_refresh_token(), now or utcnow())
+        assert session is not None  # a new random id is never a duplicate
+        return session
+
+    @translated
+    def start_once(self, user_id: str, *, session_id: str, refresh_token: str, now: datetime) -> NewSession | None:
+        """The session ``session_id`` (a derived id) with ``refresh_token``: created now, or, for a retry,
+        the one created before, as long as that token is still its current one. None when it was used since
+        (or ended)."""
+        return self._insert(user_id, session_id, refresh_token, now)
+
+    def _insert(self, user_id: str, session_id: str, token: str, now: datetime) -> NewSession | None:
         expires_at = now + timedelta(days=token_settings().refresh_expire_days)
         doc = {
-            "_id": new_id(),
+            "_id": session_id,
             "user_id": user_id,
             "refresh_hash": hash_refresh_token(token),
             "spent_hashes": [],
@@ -71,8 +101,15 @@ class SessionRepository:
             "ended_at": None,
             "end_reason": None,
         }
-        self.collection.insert_one(doc)
-        return NewSession(str(doc["_id"]), user_id, token, expires_at)
+        try:
+            self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            query = {"_id": session_id, "user_id": user_id, "refresh_hash": doc["refresh_hash"], "ended_at": None}
+            existing = self.collection.find_one(query)
+            if existing is None:
+                return None
+            return NewSession(session_id, user_id, token, existing["expires_at"])
+        return NewSession(session_id, user_id, token, expires_at)
 
     @translated
     def rotate(self, refresh_token: str, *, successor: str) -> tuple[NewSession, Document] | None:
@@ -136,12 +173,19 @@ class SessionRepository:
         return result.modified_count == 1
 
     @translated
-    def end_all(self, user_id: str, *, reason: str) -> int:
-        """End every live session of ``user_id``; how many ended (retried once: ``retry_once``)."""
+    def end_all(self, user_id: str, *, reason: str, keep: tuple[str, ...] = ()) -> int:
+        """End every live session of ``user_id`` but those in ``keep``; how many ended (retried once:
+        ``retry_once``)."""
+        query: dict[str, Any] = {"user_id": user_id, "ended_at": None}
+        if keep:
+            query["_id"] = {"$nin": list(keep)}
         ended = {"$set": {"ended_at": utcnow(), "end_reason": reason}}
-        return retry_once(
-            lambda: self.collection.update_many({"user_id": user_id, "ended_at": None}, ended)
-        ).modified_count
+        return retry_once(lambda: self.collection.update_many(query, ended)).modified_count
+
+    @translated
+    def remove(self, session_id: str) -> None:
+        """Remove one session document (one started for an account that is being deleted meanwhile)."""
+        self.collection.delete_one({"_id": session_id})
 
     @translated
     def delete_all(self, user_id: str) -> int:

@@ -1,6 +1,9 @@
 """The ``users`` collection: accounts, their password hashes and the cut that ends their sessions.
 
-Documents keep the UUID in ``_id``; models expose it as ``id``. Every method is wrapped in
+Documents keep the UUID in ``_id``; models expose it as ``id``. An account being deleted is a
+*tombstone* until everything it owns is gone: ``is_active`` false, ``deleted_at`` and
+``deleting_session`` (the session that asked) set, its sessions cut, and it is no longer found by email,
+by ``get`` or by an update (``_LIVE``); its document, which still holds the email, goes last. Every method is wrapped in
 ``shared.data.client.translated``, which turns "cannot reach the database" driver errors into
 ServiceUnavailable; the one driver error with a meaning of its own, a duplicate email, becomes
 Conflict here.
@@ -19,6 +22,8 @@ from shared.data.client import get_database, translated
 from shared.data.pages import from_document, to_model
 from shared.errors import Conflict
 from shared.ids import new_id, utcnow
+
+_LIVE: dict[str, Any] = {"deleted_at": None}  # not being deleted (a missing field matches null)
 
 
 class UserRepository:
@@ -46,7 +51,7 @@ class UserRepository:
     def get_by_email(self, email: str) -> UserInDB | None:
         # At most one, by the unique index; two only while a seed document not yet converted (or left
         # by ``make migrate-seed`` as a conflict) shares the email: then this API's user is the one.
-        for doc in self.collection.find({"email": email}).limit(2):
+        for doc in self.collection.find({"email": email, **_LIVE}).limit(2):
             user = from_document(UserInDB, doc, collection=self.collection.name)
             if user is not None:
                 return user
@@ -54,7 +59,7 @@ class UserRepository:
 
     @translated
     def get(self, user_id: str) -> UserPublic | None:
-        doc = self.collection.find_one({"_id": user_id}, {"hashed_password": False})
+        doc = self.collection.find_one({"_id": user_id, **_LIVE}, {"hashed_password": False})
         return None if doc is None else from_document(UserPublic, doc, collection=self.collection.name)
 
     @translated
@@ -77,7 +82,7 @@ class UserRepository:
     @translated
     def update_username(self, user_id: str, username: str) -> UserPublic | None:
         doc = self.collection.find_one_and_update(
-            {"_id": user_id},
+            {"_id": user_id, **_LIVE},
             {"$set": {"username": username}},
             projection={"hashed_password": False},
             return_document=ReturnDocument.AFTER,
@@ -86,16 +91,26 @@ class UserRepository:
 
     @translated
     def replace_password(
-        self, user_id: str, *, old_hash: str, new_hash: str, sessions_valid_after: datetime | None = None
+        self,
+        user_id: str,
+        *,
+        old_hash: str,
+        new_hash: str,
+        sessions_valid_after: datetime | None = None,
+        changed_by_session: str | None = None,
     ) -> bool:
         """Store ``new_hash`` if the stored hash is still ``old_hash`` (so of two concurrent changes one
-        wins); with ``sessions_valid_after``, every session started before that moment ends in the same
-        write. False when the hash had already changed (or the user is gone)."""
+        wins) and the account is not being deleted; with ``sessions_valid_after``, every session started
+        before that moment ends in the same write, and ``changed_by_session`` names the caller's session,
+        which may still retry the change (``shared.accounts.sessions.session_is_valid``). False when the
+        hash had already changed (or the user is gone or being deleted)."""
         changes: dict[str, Any] = {"hashed_password": new_hash}
         if sessions_valid_after is not None:
             changes["sessions_valid_after"] = sessions_valid_after
-        result = self.collection.update_one({"_id": user_id, "hashed_password": old_hash}, {"$set": changes})
-        return result.modified_count == 1
+        if changed_by_session is not None:
+            changes["password_changed_by"] = changed_by_session
+        query = {"_id": user_id, "hashed_password": old_hash, **_LIVE}
+        return self.collection.update_one(query, {"$set": changes}).modified_count == 1
 
     @translated
     def deactivate(self, user_id: str, *, sessions_valid_after: datetime) -> bool:
@@ -106,6 +121,37 @@ class UserRepository:
         return result.matched_count == 1
 
     @translated
-    def delete(self, user_id: str) -> None:
-        """Remove the user; their email can register again at once."""
-        self.collection.delete_one({"_id": user_id})
+    def mark_deleting(self, user_id: str, *, session_id: str, sessions_valid_after: datetime) -> bool:
+        """Make the account a tombstone in one write: inactive, ``deleted_at`` now, every session started
+        before ``sessions_valid_after`` ended, ``session_id`` (the caller's) named as the one that may
+        retry. From here login, refresh and the authorizer refuse it. False when there is no such live
+        user (gone, or already being deleted)."""
+        changes = {
+            "is_active": False,
+            "deleted_at": utcnow(),
+            "deleting_session": session_id,
+            "sessions_valid_after": sessions_valid_after,
+        }
+        return self.collection.update_one({"_id": user_id, **_LIVE}, {"$set": changes}).modified_count == 1
+
+    @translated
+    def tombstone(self, user_id: str) -> UserInDB | None:
+        """The user if their account is being deleted (None if live or gone)."""
+        doc = self.collection.find_one({"_id": user_id, "deleted_at": {"$ne": None}})
+        return None if doc is None else from_document(UserInDB, doc, collection=self.collection.name)
+
+    @translated
+    def deleting_since(self, before: datetime, *, limit: int) -> list[str]:
+        """Ids of at most ``limit`` tombstones made before ``before``, oldest first (the sweep's work)."""
+        query = {"deleted_at": {"$ne": None, "$lt": before}}
+        return [doc["_id"] for doc in self.collection.find(query, {"_id": True}).sort("deleted_at", 1).limit(limit)]
+
+    @translated
+    def existing(self, user_ids: list[str]) -> set[str]:
+        """Which of ``user_ids`` have a user document (live or tombstone)."""
+        return {doc["_id"] for doc in self.collection.find({"_id": {"$in": user_ids}}, {"_id": True})}
+
+    @translated
+    def remove_tombstone(self, user_id: str) -> bool:
+        """Remove a tombstone, the last step of a deletion: the email can register again. True if removed now."""
+        return self.collection.delete_one({"_id": user_id, "deleted_at": {"$ne": None}}).deleted_count == 1

@@ -35,7 +35,11 @@ class Index:
 
 # Collection -> its indexes. Names are fixed, so a run against a database that has them changes nothing.
 INDEXES: dict[str, tuple[Index, ...]] = {
-    "users": (Index("email_unique", (("email", ASCENDING),), {"unique": True}),),
+    "users": (
+        Index("email_unique", (("email", ASCENDING),), {"unique": True}),
+        # Accounts being deleted (tombstones), for the sweep that finishes interrupted deletions.
+        Index("deleting", (("deleted_at", ASCENDING),), {"sparse": True}),
+    ),
     "prompts": (Index("user_newest_first", (("user_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))),),
     "status_checks": (Index("newest_first", (("timestamp", DESCENDING), ("_id", DESCENDING))),),
     "sessions": (
@@ -46,8 +50,11 @@ INDEXES: dict[str, tuple[Index, ...]] = {
     ),
     "login_attempts": (Index("expires", (("expires_at", ASCENDING),), {"expireAfterSeconds": 0}),),  # TTL
     # Idempotency records: ``_id`` is the hashed key; a record is gone within a minute or so of its
-    # expiration, and until then the persistence layer treats an expired record as absent.
-    "idempotency": (Index("expires", (("expiration", ASCENDING),), {"expireAfterSeconds": 0}),),  # TTL
+    # expiration, and until then a claim treats an expired record as absent. ``user``: removed with their user.
+    "idempotency": (
+        Index("expires", (("expiration", ASCENDING),), {"expireAfterSeconds": 0}),  # TTL
+        Index("user", (("user_id", ASCENDING),)),
+    ),
 }
 
 

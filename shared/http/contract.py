@@ -12,6 +12,10 @@ CONTEXT_USER_ID = "user_id"
 CONTEXT_SESSION_ID = "sid"
 """The authorizer context's key for the access token's session."""
 
+RETRY_ROUTES = {"delete_account": ("DELETE", "/api/me"), "change_password": ("POST", "/api/me/password")}
+"""The one route the authorizer lets a session through to when that session may only retry what it
+started (``shared.accounts.sessions.may_only_retry``): the request retried finishes it."""
+
 BEARER_SCHEME = "bearerAuth"
 """The OpenAPI security scheme of the routes behind the JWT authorizer."""
 

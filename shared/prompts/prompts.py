@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from shared.data.client import Document, get_database, retry_once, translated
 from shared.data.pages import from_document, paginate, to_model
@@ -20,10 +21,23 @@ class PromptRepository:
         self.collection = get_database().prompts
 
     @translated
-    def create(self, user_id: str, data: PromptCreate) -> PromptPublic:
+    def create(self, user_id: str, data: PromptCreate, *, prompt_id: str | None = None) -> PromptPublic:
+        """Store a new prompt. With ``prompt_id`` (an id derived from an idempotency key) at most once:
+        when a prompt of the user already has that id, that prompt, as stored."""
         now = utcnow()
-        doc = {"_id": new_id(), "user_id": user_id, **data.model_dump(), "created_at": now, "updated_at": now}
-        self.collection.insert_one(doc)
+        doc = {
+            "_id": prompt_id or new_id(),
+            "user_id": user_id,
+            **data.model_dump(),
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            if prompt_id is None:
+                raise
+            return self.get(user_id, prompt_id)
         return to_model(PromptPublic, doc)
 
     @translated

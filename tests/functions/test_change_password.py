@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import bcrypt
 import jwt
 import pytest
 
+from shared import config
+from shared.accounts.sessions import SessionRepository
+from shared.accounts.users import UserRepository
 from shared.data.client import get_database
-from tests.support import PASSWORD, authorize, context_of, fixture_user, invoke, load_event, login_pair, register
+from shared.errors import ServiceUnavailable
+from shared.ids import utcnow
+from tests.support import PASSWORD, authorize, fixture_user, invoke, load_event, login_pair, register
 
 NEW_PASSWORD = "battery staple horse"
 
@@ -16,9 +23,18 @@ def _sid(access_token: str) -> str:
 
 
 def _change(access_token: str, current: str = PASSWORD, new: str = NEW_PASSWORD):
-    context = context_of(access_token)
+    context = authorize(access_token, route=("POST", "/api/me/password"))["context"]
     body = {"current_password": current, "new_password": new}
     return invoke("change_password", body=body, user_id=context["user_id"], sid=context["sid"])
+
+
+STAGE_ARN = "/".join(load_event("authorizer")["methodArn"].split("/", 2)[:2])
+
+
+def _resources(policy: dict) -> list[str]:
+    (statement,) = policy["policyDocument"]["Statement"]
+    resources: list[str] = statement["Resource"]
+    return resources
 
 
 def _refused(access_token: str) -> None:
@@ -46,12 +62,15 @@ def test_change_password_ends_every_session_and_returns_a_working_pair() -> None
     assert set(result.body) == {"access_token", "token_type", "expires_in", "refresh_token", "refresh_expires_in"}
     assert result.headers["Cache-Control"] == "no-store"
     assert result.headers["Pragma"] == "no-cache"
+    _refused(elsewhere["access_token"])
+    ended = get_database().sessions.find_one({"_id": _sid(elsewhere["access_token"])})
+    assert (ended["ended_at"] is not None, ended["end_reason"]) == (True, "password_change")
+    # The caller's old session may only retry the change, for PASSWORD_CHANGE_RETRY_SECONDS.
+    _refused(here["access_token"])
+    retry = authorize(here["access_token"], route=("POST", "/api/me/password"))
+    assert _resources(retry) == [f"{STAGE_ARN}/POST/api/me/password"]
     for old in (here, elsewhere):
-        _refused(old["access_token"])
         assert invoke("refresh_token", body={"refresh_token": old["refresh_token"]}).status == 401
-        session = get_database().sessions.find_one({"_id": _sid(old["access_token"])})
-        assert session["ended_at"] is not None
-        assert session["end_reason"] == "password_change"
     new_sid = _sid(result.body["access_token"])
     assert new_sid not in {_sid(here["access_token"]), _sid(elsewhere["access_token"])}
     assert authorize(result.body["access_token"])["context"]["sid"] == new_sid
@@ -126,3 +145,59 @@ def test_change_password_with_missing_or_extra_fields_returns_422(body: dict) ->
 
 def test_change_password_without_authorizer_context_returns_401() -> None:
     assert invoke("change_password", user_id=None).status == 401
+
+
+def test_change_password_retried_after_a_lost_answer_returns_the_same_new_session() -> None:
+    register()
+    here = login_pair()
+    first = _change(here["access_token"])
+
+    again = _change(here["access_token"])
+
+    assert (first.status, again.status) == (200, 200)
+    assert again.body["refresh_token"] == first.body["refresh_token"]
+    assert _sid(again.body["access_token"]) == _sid(first.body["access_token"])
+    assert get_database().sessions.count_documents({"ended_at": None, "end_reason": None}) == 2  # old + new
+
+
+def test_change_password_failing_after_the_new_hash_was_stored_is_completed_by_its_retry() -> None:
+    user = register()
+    here, elsewhere = login_pair(), login_pair()
+    unavailable = ServiceUnavailable("Database unavailable")
+    with patch.object(SessionRepository, "start_once", side_effect=unavailable):
+        assert _change(here["access_token"]).status == 503
+
+    again = _change(here["access_token"])
+
+    assert again.status == 200
+    assert authorize(again.body["access_token"])["principalId"] == user["id"]
+    _refused(elsewhere["access_token"])
+    assert invoke("login", body={"email": "ada@example.com", "password": NEW_PASSWORD}).status == 200
+
+
+def test_change_password_retried_after_the_grace_is_refused_by_the_authorizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    register()
+    here = login_pair()
+    _change(here["access_token"])
+    monkeypatch.setenv("PASSWORD_CHANGE_RETRY_SECONDS", "0")
+    config.clear_caches()
+
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(here["access_token"], route=("POST", "/api/me/password"))
+
+
+def test_change_password_racing_the_accounts_deletion_leaves_no_session() -> None:
+    user = register()
+    here = login_pair()
+    start_once = SessionRepository.start_once
+
+    def deletion_starts_first(self: SessionRepository, *args: object, **kwargs: object) -> object:
+        UserRepository().mark_deleting(user["id"], session_id="other", sessions_valid_after=utcnow())
+        return start_once(self, *args, **kwargs)
+
+    with patch.object(SessionRepository, "start_once", deletion_starts_first):
+        result = _change(here["access_token"])
+
+    assert result.status == 401
+    assert get_database().sessions.count_documents({"ended_at": None, "created_at": {"$gte": utcnow()}}) == 0
+    assert [s["_id"] for s in get_database().sessions.find()] == [_sid(here["access_token"])]

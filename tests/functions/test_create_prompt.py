@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
+from shared.accounts.users import UserRepository
 from shared.data.client import get_database
-from shared.http.idempotency import IN_PROGRESS, KEY_REUSED
+from shared.errors import ServiceUnavailable
+from shared.http.idempotency import KEY_REUSED
 from shared.prompts.models import MAX_CONTENT_CHARS
 from tests.support import (
     PASSWORD,
@@ -165,33 +169,43 @@ def test_create_prompt_reusing_an_idempotency_key_with_another_body_returns_422_
     assert [p["_id"] for p in get_database().prompts.find()] == [first.body["id"]]
 
 
-def test_create_prompt_while_the_first_request_with_its_key_runs_returns_409_and_stores_nothing() -> None:
+def test_create_prompt_while_the_first_request_with_its_key_runs_answers_the_same_prompt() -> None:
     user = register()
     first = _create(user["id"], "order-42")
-    # What the idempotency record looks like while the first request is still running.
-    get_database().idempotency.update_one(
-        {}, {"$set": {"status": "INPROGRESS", "in_progress_expiry": _epoch_ms(minutes=5)}, "$unset": {"data": ""}}
-    )
+    # What the record looks like while the first request still runs: claimed, not completed yet.
+    get_database().idempotency.update_one({}, {"$unset": {"response": ""}})
 
     again = _create(user["id"], "order-42")
 
-    assert again.status == 409
-    assert again.body == {"detail": IN_PROGRESS}
+    assert (again.status, again.body) == (201, first.body)
     assert [p["_id"] for p in get_database().prompts.find()] == [first.body["id"]]
+    assert get_database().idempotency.find_one({})["response"] == first.body
 
 
-def test_create_prompt_whose_first_request_with_the_key_timed_out_runs_again() -> None:
+def test_create_prompt_retried_after_its_prompt_was_stored_but_the_owner_check_failed_answers_that_prompt() -> None:
     user = register()
-    _create(user["id"], "order-42")
-    get_database().idempotency.update_one(
-        {}, {"$set": {"status": "INPROGRESS", "in_progress_expiry": _epoch_ms(minutes=-1)}, "$unset": {"data": ""}}
-    )
+    users = get_database().users
+    failing = patch.object(UserRepository, "is_active", side_effect=ServiceUnavailable("Database unavailable"))
+    with failing:
+        assert _create(user["id"], "order-42").status == 503
+    assert get_database().prompts.count_documents({}) == 1
 
     again = _create(user["id"], "order-42")
 
     assert again.status == 201
-    assert get_database().prompts.count_documents({}) == 2
-    assert get_database().idempotency.find_one({})["status"] == "COMPLETED"
+    assert [p["_id"] for p in get_database().prompts.find()] == [again.body["id"]]
+    assert users.count_documents({}) == 1
+
+
+def test_create_prompt_keyed_ids_are_uuids_derived_from_user_key_and_first_use() -> None:
+    user = register()
+
+    prompt = _create(user["id"], "order-42").body
+
+    assert uuid.UUID(prompt["id"]).version == 8
+    record = get_database().idempotency.find_one({})
+    assert record is not None and record["user_id"] == user["id"]
+    assert set(record) == {"_id", "user_id", "body_hash", "first_used", "expiration", "response"}
 
 
 def test_create_prompt_same_idempotency_key_of_two_users_creates_two_prompts() -> None:
@@ -224,7 +238,7 @@ def test_create_prompt_with_an_idempotency_key_older_than_24_hours_creates_a_new
     assert get_database().idempotency.count_documents({}) == 1
 
 
-def test_create_prompt_that_fails_stores_no_idempotency_record_so_the_key_can_be_retried() -> None:
+def test_create_prompt_that_fails_can_be_retried_with_its_key() -> None:
     user = register()
     get_database().users.update_one({"_id": user["id"]}, {"$set": {"is_active": False}})
     assert _create(user["id"], "order-42").status == 401
@@ -271,10 +285,6 @@ def test_create_prompt_without_idempotency_key_stores_each_request_and_no_record
     assert first.body["id"] != second.body["id"]
     assert get_database().prompts.count_documents({}) == 2
     assert get_database().idempotency.count_documents({}) == 0
-
-
-def _epoch_ms(*, minutes: int) -> int:
-    return int((datetime.now(UTC) + timedelta(minutes=minutes)).timestamp() * 1000)
 
 
 def test_create_prompt_with_an_idempotency_key_and_no_database_returns_503(unreachable_mongodb: str) -> None:

@@ -23,8 +23,8 @@ ROUTES = [
     ("refresh_token", {}),
     ("logout", {"user_id": USER_ID, "sid": USER_ID}),
     ("update_me", {"user_id": USER_ID}),
-    ("change_password", {"user_id": USER_ID}),
-    ("delete_me", {"user_id": USER_ID}),
+    ("change_password", {"user_id": USER_ID, "sid": USER_ID}),
+    ("delete_me", {"user_id": USER_ID, "sid": USER_ID}),
     ("create_status_check", {}),
     ("list_status_checks", {}),
 ]

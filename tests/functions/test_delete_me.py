@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 
+from shared.accounts.sessions import SessionRepository
 from shared.data.client import get_database
+from shared.errors import ServiceUnavailable
 from tests.support import (
     PASSWORD,
     authorize,
@@ -17,7 +21,7 @@ from tests.support import (
 
 
 def _delete(access_token: str, password: str = PASSWORD):
-    context = context_of(access_token)
+    context = authorize(access_token, route=("DELETE", "/api/me"))["context"]
     return invoke("delete_me", body={"password": password}, user_id=context["user_id"], sid=context["sid"])
 
 
@@ -108,3 +112,58 @@ def test_delete_me_with_a_missing_or_extra_field_returns_422(body: dict) -> None
 
 def test_delete_me_without_authorizer_context_returns_401() -> None:
     assert invoke("delete_me", user_id=None).status == 401
+
+
+STAGE_ARN = "/".join(load_event("authorizer")["methodArn"].split("/", 2)[:2])
+
+
+def _fail_removing_sessions():
+    return patch.object(SessionRepository, "delete_all", side_effect=ServiceUnavailable("Database unavailable"))
+
+
+def test_delete_me_failing_halfway_leaves_an_account_dead_for_every_purpose() -> None:
+    register()
+    pair, other = login_pair(), login_pair()
+    with _fail_removing_sessions():
+        assert _delete(pair["access_token"]).status == 503
+
+    assert invoke("login", body={"email": "ada@example.com", "password": PASSWORD}).status == 401
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(other["access_token"])
+    # The session that asked may only retry the deletion.
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(pair["access_token"])  # GET /api/me
+    (statement,) = authorize(pair["access_token"], route=("DELETE", "/api/me"))["policyDocument"]["Statement"]
+    assert statement["Resource"] == [f"{STAGE_ARN}/DELETE/api/me"]
+    assert invoke("refresh_token", body={"refresh_token": pair["refresh_token"]}).status == 401
+    # The tombstone holds the email until the deletion completes.
+    taken = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": PASSWORD})
+    assert taken.status == 409
+
+
+def test_delete_me_retried_after_failing_halfway_completes_the_deletion_and_answers_204() -> None:
+    user = register()
+    pair = login_pair()
+    create_prompt(user["id"])
+    with _fail_removing_sessions():
+        assert _delete(pair["access_token"]).status == 503
+
+    retried = _delete(pair["access_token"])
+
+    assert retried.status == 204
+    db = get_database()
+    assert [db[name].count_documents({}) for name in ("users", "prompts", "sessions", "idempotency")] == [0, 0, 0, 0]
+    assert register()["email"] == "ada@example.com"
+
+
+def test_delete_me_removes_the_accounts_idempotency_records_and_login_attempts() -> None:
+    user = register()
+    pair = login_pair()
+    headers = {"Idempotency-Key": "k"}
+    assert invoke("create_prompt", body={"content": "x"}, user_id=user["id"], headers=headers).status == 201
+    assert invoke("login", body={"email": "ada@example.com", "password": "wrong password"}).status == 401
+
+    assert _delete(pair["access_token"]).status == 204
+
+    assert get_database().idempotency.count_documents({}) == 0
+    assert get_database().login_attempts.count_documents({}) == 0

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import bcrypt
 import pytest
 
@@ -32,6 +34,33 @@ def test_register_duplicate_email_in_any_case_returns_409(second: str) -> None:
     assert result.status == 409
     assert result.body == {"detail": "Email already registered"}
     assert get_database().users.count_documents({}) == 1
+
+
+def test_register_retried_with_the_same_body_answers_the_account_it_created() -> None:
+    body = {"email": "ada@example.com", "username": "ada", "password": PASSWORD}
+    first = invoke("register", body=body)
+
+    again = invoke("register", body=body)
+
+    assert (first.status, again.status) == (201, 201)
+    assert again.body == first.body
+    assert get_database().users.count_documents({}) == 1
+
+
+@pytest.mark.parametrize("change", [{"username": "someone"}, {"password": "another password"}])
+def test_register_with_a_taken_email_and_another_username_or_password_returns_409(change: dict) -> None:
+    body = {"email": "ada@example.com", "username": "ada", "password": PASSWORD}
+    invoke("register", body=body)
+
+    assert invoke("register", body={**body, **change}).status == 409
+
+
+def test_register_retried_after_its_window_returns_409() -> None:
+    body = {"email": "ada@example.com", "username": "ada", "password": PASSWORD}
+    invoke("register", body=body)
+    get_database().users.update_one({}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=25)}})
+
+    assert invoke("register", body=body).status == 409
 
 
 def test_register_password_over_72_utf8_bytes_returns_422_and_stores_nothing() -> None:

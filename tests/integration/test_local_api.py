@@ -79,7 +79,7 @@ def test_register_same_email_in_other_case_is_409(api: LocalApi) -> None:
     email = unique_email()
     assert register(api, email).status_code == 201
 
-    response = register(api, email.upper())
+    response = register(api, email.upper(), username="someone else")  # not a retry of the first
 
     assert response.status_code == 409
     assert response.json() == {"detail": "Email already registered"}
@@ -399,7 +399,7 @@ def test_concurrent_registrations_of_one_email_give_one_201_and_one_409(api: Loc
     def attempt() -> None:
         with requests.Session() as session:
             barrier.wait()
-            body = {"email": email, "username": "twin", "password": PASSWORD}
+            body = {"email": email, "username": f"twin {threading.get_ident()}", "password": PASSWORD}
             statuses.append(session.post(api.url("/api/register"), json=body, timeout=10).status_code)
 
     threads = [threading.Thread(target=attempt) for _ in range(2)]
@@ -592,7 +592,7 @@ def test_store_and_tokens_survive_a_restart(tmp_path: Path, start_api: StartApi)
 
     second = start_api("--data-dir", str(data_dir))
     listed = second.request("GET", "/api/prompts", headers=bearer(token))
-    duplicate = register(second, user["email"])
+    duplicate = register(second, user["email"], username="someone else")
 
     assert listed.status_code == 200
     assert listed.json() == {"items": [prompt], "next_cursor": None}

@@ -249,6 +249,14 @@ def test_index_options_conflict_from_the_server_settles_on_the_equivalent_index(
             }
         )
         server.receives(OpMsg("listIndexes", "users")).ok(cursor={"id": 0, "ns": "", "firstBatch": listed[1]})
+        # The users' other indexes, accepted (email_1 settled, the listing stays as it is now).
+        rest = [
+            server.autoresponds(
+                OpMsg("listIndexes", "users"), {"cursor": {"id": 0, "ns": "", "firstBatch": listed[1]}}
+            ),
+            server.autoresponds(OpMsg("createIndexes", "users")),
+        ]
+        request.addfinalizer(lambda: [server.cancel_responder(responder) for responder in rest])
 
     first = ensured()[0]
     assert (first.collection, first.name, first.outcome, first.found_as) == ("users", "email_unique", REUSED, "email_1")

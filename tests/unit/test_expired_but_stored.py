@@ -12,14 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+import pytest
 
 from local_api.store import server_like_client, ttl_pass
 from shared.accounts.login_attempts import LoginAttemptRepository
 from shared.accounts.sessions import SessionRepository
 from shared.data.client import get_database
-from shared.http.idempotency import MongoPersistenceLayer
+from shared.data.idempotency import Claim, IdempotencyRecords, KeyReused, record_id
 from shared.ids import utcnow
 from tests.support import ensure_user
 from tests.support import ttl_pass as store_ttl_pass
@@ -178,29 +177,31 @@ def test_reserve_replaces_an_expired_window_a_concurrent_attempt_left_after_this
 # Idempotency records ----------------------------------------------------------------------------
 
 
-def _record(*, payload: str, expires_in: int = 3600) -> DataRecord:
-    now = int(datetime.now(UTC).timestamp())
-    return DataRecord(
-        "test#k",
-        status="INPROGRESS",
-        expiry_timestamp=now + expires_in,
-        in_progress_expiry_timestamp=(now + 60) * 1000,
-        payload_hash=payload,
-    )
+def _claim(body: str) -> Claim:
+    return IdempotencyRecords().claim(scope="test", user_id="u-1", key="k", body=body)
 
 
-def test_put_record_takes_over_a_completed_record_that_expired_but_is_stored() -> None:
-    layer = MongoPersistenceLayer()
-    layer.configure(IdempotencyConfig(payload_validation_jmespath="body"), key_prefix="test")
-    layer._put_record(_record(payload="hash-1"))
-    layer._update_record(
-        DataRecord("test#k", status="COMPLETED", expiry_timestamp=int(_past(5).timestamp()), payload_hash="hash-1")
-    )
-    assert get_database().idempotency.count_documents({"_id": "test#k"}) == 1
+def test_a_key_past_its_24_hours_but_stored_is_claimed_afresh() -> None:
+    _claim("hash-1")
+    IdempotencyRecords().complete(scope="test", user_id="u-1", key="k", response={"id": "p-1"})
+    record = record_id("test", "u-1", "k")
+    first_used = _past(24 * 60 * 60 + 1)
+    get_database().idempotency.update_one({"_id": record}, {"$set": {"first_used": first_used, "expiration": _past()}})
+    assert get_database().idempotency.count_documents({"_id": record}) == 1
 
-    layer._put_record(_record(payload="hash-2"))  # another body: a new request, since the first expired
+    again = _claim("hash-2")  # another body: a new request, since the first one's 24 hours passed
 
-    stored = get_database().idempotency.find_one({"_id": "test#k"})
+    assert again.response is None
+    assert again.first_used_ms > first_used.timestamp() * 1000  # a new first use: a new keyed prompt id
+    stored = get_database().idempotency.find_one({"_id": record})
     assert stored is not None
-    assert (stored["status"], stored["validation"]) == ("INPROGRESS", "hash-2")
-    assert stored["expiration"] > datetime.now(UTC)
+    assert (stored["body_hash"], stored.get("response")) == ("hash-2", None)
+
+
+def test_a_live_key_replays_and_refuses_another_body() -> None:
+    first = _claim("hash-1")
+    IdempotencyRecords().complete(scope="test", user_id="u-1", key="k", response={"id": "p-1"})
+
+    assert _claim("hash-1") == Claim(first.first_used_ms, {"id": "p-1"})
+    with pytest.raises(KeyReused):
+        _claim("hash-2")

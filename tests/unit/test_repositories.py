@@ -123,7 +123,7 @@ def test_is_active_is_false_for_inactive_and_missing_users() -> None:
     assert users.is_active(user.id) is True
     get_database().users.update_one({"_id": user.id}, {"$set": {"is_active": False}})
     assert users.is_active(user.id) is False
-    users.delete(user.id)
+    get_database().users.delete_one({"_id": user.id})
     assert users.is_active(user.id) is False
 
 

@@ -31,7 +31,8 @@ from shared.accounts.register import register_user
 from shared.accounts.sessions import SessionRepository, session_is_valid
 from shared.accounts.users import UserRepository
 from shared.data.client import get_database
-from shared.errors import BadRequest, TooManyRequests, Unauthorized
+from shared.errors import BadRequest, ServiceUnavailable, TooManyRequests, Unauthorized
+from shared.ids import utcnow
 from shared.prompts.create_prompt import create_owned_prompt
 from shared.prompts.models import PromptCreate
 from shared.prompts.prompts import PromptRepository
@@ -162,7 +163,7 @@ def test_concurrent_password_changes_exactly_one_wins() -> None:
     def change() -> Token:
         with take:
             data = next(pending)
-        return change_password(user_id, data)
+        return change_password(user_id, "the caller", data)
 
     outcomes = _together(len(changes), change)
 
@@ -183,7 +184,9 @@ def test_expired_attempt_window_left_by_the_ttl_monitor_is_replaced() -> None:
 def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -> None:
     user_id = _user()
     before = _login()
-    changed = change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="another password"))
+    changed = change_password(
+        user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="another password")
+    )
     user = get_database().users.find_one({"_id": user_id})
 
     for token, valid in ((before, False), (changed, True)):
@@ -218,22 +221,23 @@ def test_session_is_valid(session: dict, user: dict | None, valid: bool) -> None
 
 
 def _deletion_steps(user_id: str) -> list[Callable[[], Any]]:
-    """``delete_account``'s writes, in its order, to interleave with a prompt's creation."""
+    """``delete_account``'s writes that matter here, in its order, to interleave with a prompt's creation."""
     return [
-        lambda: UserRepository().delete(user_id),
-        lambda: SessionRepository().delete_all(user_id),
+        lambda: UserRepository().mark_deleting(user_id, session_id="s", sessions_valid_after=utcnow()),
         lambda: PromptRepository().delete_all(user_id),
+        lambda: SessionRepository().delete_all(user_id),
+        lambda: UserRepository().remove_tombstone(user_id),
     ]
 
 
 @pytest.mark.parametrize(
     ("deleted_before_insert", "deleted_before_check"),
-    [(insert, check) for insert in range(4) for check in range(insert, 4)],
+    [(insert, check) for insert in range(5) for check in range(insert, 5)],
 )
 def test_no_interleaving_of_create_prompt_and_account_deletion_leaves_an_orphan(
     monkeypatch: pytest.MonkeyPatch, deleted_before_insert: int, deleted_before_check: int
 ) -> None:
-    """Creation is (insert, check the owner); deletion is (user, sessions, prompts). However the
+    """Creation is (insert, check the owner); deletion is (tombstone, prompts, sessions, user). However the
     two interleave (the numbers: deletion steps done before the insert, before the check), once
     both are done no prompt of the user is left."""
     user_id = _user()
@@ -248,9 +252,9 @@ def test_no_interleaving_of_create_prompt_and_account_deletion_leaves_an_orphan(
 
     real_create, real_is_active = PromptRepository.create, UserRepository.is_active
 
-    def create(self: PromptRepository, *args: Any) -> Any:
+    def create(self: PromptRepository, *args: Any, **kwargs: Any) -> Any:
         run_until(deleted_before_insert)
-        return real_create(self, *args)
+        return real_create(self, *args, **kwargs)
 
     def is_active(self: UserRepository, *args: Any) -> bool:
         run_until(deleted_before_check)
@@ -264,32 +268,38 @@ def test_no_interleaving_of_create_prompt_and_account_deletion_leaves_an_orphan(
         succeeded = True
     except Unauthorized:
         succeeded = False
-    run_until(3)
+    run_until(4)
 
     assert succeeded == (deleted_before_check == 0)
     assert get_database().prompts.count_documents({}) == 0
 
 
-def test_delete_account_failing_halfway_leaves_nothing_anyone_can_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_account_failing_halfway_is_dead_at_once_and_finished_by_its_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     user_id = _user()
-    _login()
+    pair = _login()
     create_owned_prompt(user_id, PromptCreate(content="mine"))
 
     def fail(self: SessionRepository, user_id: str) -> int:
-        raise RuntimeError("connection lost")
+        raise ServiceUnavailable("Database unavailable")
 
     monkeypatch.setattr(SessionRepository, "delete_all", fail)
-    with pytest.raises(RuntimeError):
-        delete_account(user_id, AccountDeletion(password=PASSWORD))
-    assert get_database().users.count_documents({}) == 0
-    assert get_database().prompts.count_documents({}) == 1
+    with pytest.raises(ServiceUnavailable):
+        delete_account(user_id, "the caller", AccountDeletion(password=PASSWORD))
+    assert get_database().prompts.count_documents({}) == 0
+    assert UserRepository().get_by_email("ada@example.com") is None  # no login, no recovery
+    with pytest.raises(Unauthorized):
+        refresh_session(TokenRefresh(refresh_token=pair.refresh_token))
 
     monkeypatch.undo()
-    # the leftovers belong to no user: the account can no longer be reached to delete again, and
-    # nothing reaches them either; a new account with the same email starts empty
-    again = _user()
-    assert again != user_id
-    assert PromptRepository().list(again, limit=10, cursor=None).items == []
+    delete_account(user_id, "the caller", AccountDeletion(password="not even checked"))
+
+    assert {name: get_database()[name].count_documents({}) for name in ("users", "sessions", "prompts")} == {
+        "users": 0,
+        "sessions": 0,
+        "prompts": 0,
+    }
 
 
 def test_deactivation_ends_every_session_at_once() -> None:
@@ -311,7 +321,9 @@ def test_login_whose_password_changed_before_its_session_started_is_refused(monk
 
     def start_after_a_change(self: SessionRepository, *args: Any, **kwargs: Any) -> Any:
         monkeypatch.setattr(SessionRepository, "start", real_start)
-        change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        change_password(
+            user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile")
+        )
         return real_start(self, *args, **kwargs)
 
     monkeypatch.setattr(SessionRepository, "start", start_after_a_change)
@@ -332,7 +344,9 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
     def change_right_after(self: UserRepository, *args: Any) -> bool:
         result = real_has_password(self, *args)
         sessions_before_change.extend(s["_id"] for s in get_database().sessions.find())
-        change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        change_password(
+            user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile")
+        )
         return result
 
     monkeypatch.setattr(UserRepository, "has_password", change_right_after)

@@ -1,0 +1,53 @@
+"""Everything an account owns, listed once: what deleting it removes, in this order, before the user
+document itself, and what the sweep checks for orphans (documents whose user no longer exists).
+
+A new collection of per-user data gets its line here, and nowhere else. Each removal is a plain
+``delete_many`` by owner: repeating it is harmless, so a deletion interrupted anywhere is finished by
+running the steps again (the retry, or the sweep).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.accounts.login_attempts import LoginAttemptRepository
+from shared.accounts.sessions import SessionRepository
+from shared.data.idempotency import COLLECTION as IDEMPOTENCY
+from shared.data.idempotency import IdempotencyRecords
+from shared.prompts.prompts import PromptRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose data: the user's id, and their email for what is kept per email (``None`` for an orphan's owner)."""
+
+    user_id: str
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedCollection:
+    """One collection of per-user data: its name, how an owner's documents are removed (how many), and
+    whether its documents carry ``user_id`` (so an orphan can be told by it)."""
+
+    name: str
+    remove: Callable[[Owner], int]
+    by_user_id: bool = True
+
+
+def _clear_login_attempts(owner: Owner) -> int:
+    if owner.email is None:
+        return 0
+    LoginAttemptRepository().clear(owner.email)
+    return 1
+
+
+OWNED: tuple[OwnedCollection, ...] = (
+    OwnedCollection("prompts", lambda owner: PromptRepository().delete_all(owner.user_id)),
+    OwnedCollection(IDEMPOTENCY, lambda owner: IdempotencyRecords().delete_all(owner.user_id)),
+    OwnedCollection("login_attempts", _clear_login_attempts, by_user_id=False),
+    # Last of the data: while they exist the session that asked for the deletion may still retry it.
+    OwnedCollection("sessions", lambda owner: SessionRepository().delete_all(owner.user_id)),
+)
+"""Removed in this order; the user document goes after all of them."""

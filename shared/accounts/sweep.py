@@ -1,0 +1,73 @@
+"""The scheduled sweep: finish interrupted account deletions and remove orphans, a bounded batch per run.
+
+A deletion is interrupted when its function stopped or failed after making the account a tombstone
+(``shared.accounts.delete_account``): its tombstone stays until everything is removed. An orphan is a
+document of a collection in ``shared.accounts.owned_data.OWNED`` whose user document does not exist: a
+write that raced with a deletion and whose own clean-up failed, or data left by older code. Every step
+is idempotent, so overlapping or repeated runs are harmless.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.accounts.account_removal import finish_deletion
+from shared.accounts.owned_data import OWNED, Owner
+from shared.accounts.users import UserRepository
+from shared.data.client import get_database, translated
+from shared.ids import utcnow
+from shared.metrics import Metric, count
+
+TOMBSTONE_MIN_AGE = timedelta(minutes=1)
+"""A younger tombstone is probably a deletion still running (or about to be retried): left to it."""
+DELETIONS_PER_RUN = 100
+OWNERS_PER_RUN = 500
+"""How many distinct owners of each collection a run checks, from a random point of the id space on
+(wrapping around): every owner when there are fewer, otherwise a different slice each run."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    deletions_completed: int
+    orphans_removed: int
+
+
+def sweep(*, now: datetime | None = None, min_age: timedelta = TOMBSTONE_MIN_AGE) -> SweepResult:
+    """One run: finish up to DELETIONS_PER_RUN deletions whose tombstone is older than ``min_age``, then
+    remove the documents of owners that do not exist, up to OWNERS_PER_RUN owners per collection."""
+    users = UserRepository()
+    completed = 0
+    for user_id in users.deleting_since((now or utcnow()) - min_age, limit=DELETIONS_PER_RUN):
+        completed += finish_deletion(user_id)
+    removed = 0
+    start = str(uuid.UUID(bytes=secrets.token_bytes(16)))
+    for owned in OWNED:
+        if not owned.by_user_id:
+            continue
+        owners = _owners(owned.name, start=start, limit=OWNERS_PER_RUN)
+        for user_id in sorted(set(owners) - users.existing(owners)):
+            removed += owned.remove(Owner(user_id, None))
+    count(Metric.DELETIONS_COMPLETED, completed)
+    count(Metric.ORPHANS_REMOVED, removed)
+    return SweepResult(deletions_completed=completed, orphans_removed=removed)
+
+
+@translated
+def _owners(collection: str, *, start: str, limit: int) -> list[str]:
+    """Up to ``limit`` distinct ``user_id`` values of ``collection``, from ``start`` on, wrapping around."""
+    owners: list[str] = []
+    for match in ({"$gte": start}, {"$lt": start}):
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"user_id": match}},
+            {"$group": {"_id": "$user_id"}},
+            {"$sort": {"_id": 1}},
+            {"$limit": limit - len(owners)},
+        ]
+        owners += [doc["_id"] for doc in get_database()[collection].aggregate(pipeline)]
+        if len(owners) >= limit:
+            break
+    return owners
