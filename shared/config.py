@@ -68,6 +68,11 @@ class Settings:
     refresh_reuse_grace_seconds: int
     login_max_failures: int
     login_window_minutes: int
+    login_max_failures_per_email: int
+    mail_from: str | None
+    password_reset_url: str | None
+    password_reset_minutes: int
+    password_reset_max_requests: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -91,6 +96,11 @@ class Settings:
             refresh_reuse_grace_seconds=_int(environ, "REFRESH_REUSE_GRACE_SECONDS", 30, low=0, high=300),
             login_max_failures=_int(environ, "LOGIN_MAX_FAILURES", 5, low=1, high=100),
             login_window_minutes=_int(environ, "LOGIN_WINDOW_MINUTES", 15, low=1, high=24 * 60),
+            login_max_failures_per_email=_int(environ, "LOGIN_MAX_FAILURES_PER_EMAIL", 100, low=1, high=100_000),
+            mail_from=_optional(environ, "MAIL_FROM"),
+            password_reset_url=_optional(environ, "PASSWORD_RESET_URL"),
+            password_reset_minutes=_int(environ, "PASSWORD_RESET_MINUTES", 30, low=5, high=24 * 60),
+            password_reset_max_requests=_int(environ, "PASSWORD_RESET_MAX_REQUESTS", 3, low=1, high=100),
         )
         settings._check()
         return settings

@@ -77,11 +77,12 @@ def api_event(
     headers: dict[str, str] | None = None,
     user_id: str | None = _UNSET,
     sid: str | None = None,
+    source_ip: str | None = None,
 ) -> dict[str, Any]:
     """The fixture of ``route`` with the given changes, kept as consistent as API Gateway's.
 
     ``user_id`` (and ``sid``, the session) set what the authorizer put in the request context
-    (``user_id=None`` removes it).
+    (``user_id=None`` removes it); ``source_ip`` the client address API Gateway saw.
     """
     event = copy.deepcopy(load_event(route))
     if body is not _UNSET:
@@ -107,6 +108,8 @@ def api_event(
         event["requestContext"]["authorizer"] = {"principalId": user_id, CONTEXT_USER_ID: user_id}
     if sid is not None:
         event["requestContext"]["authorizer"][CONTEXT_SESSION_ID] = sid
+    if source_ip is not None:
+        event["requestContext"]["identity"]["sourceIp"] = source_ip
     event["requestContext"]["requestId"] = str(uuid.uuid4())
     return event
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.delete_account import delete_account
 from shared.accounts.models import AccountDeletion
-from shared.http.caller import CallerId
+from shared.http.caller import CallerId, ClientAddress
 from shared.http.handler import observed
 from shared.http.openapi import error_responses
 from shared.http.resolver import create_app
@@ -15,14 +15,14 @@ logger = Logger()
 app = create_app("auth", bearer=True)
 
 
-@app.delete("/api/me", status_code=204, operation_id="deleteMe", responses=error_responses(400))
-def delete_me(confirmation: AccountDeletion, user_id: CallerId) -> Response[None]:
+@app.delete("/api/me", status_code=204, operation_id="deleteMe", responses=error_responses(400, 429))
+def delete_me(confirmation: AccountDeletion, user_id: CallerId, client_address: ClientAddress) -> Response[None]:
     """Delete your account.
 
     Needs your password (a wrong one is a 400). The account, its prompts and its sessions are
     gone; the email can register again.
     """
-    delete_account(user_id, confirmation)
+    delete_account(user_id, confirmation, client_address=client_address)
     return Response(status_code=204)
 
 

@@ -17,7 +17,7 @@ from shared.ids import utcnow
 SAME_PASSWORD = "The new password must differ from the current one"  # noqa: S105 - a message
 
 
-def change_password(user_id: str, data: PasswordChange) -> Token:
+def change_password(user_id: str, data: PasswordChange, *, client_address: str) -> Token:
     """Store the new password, end every session of the user, and start a new one.
 
     The new hash and ``sessions_valid_after`` are one write, conditional on the old hash, so of two
@@ -25,7 +25,7 @@ def change_password(user_id: str, data: PasswordChange) -> Token:
     millisecond after now, so every session created so far (``created_at`` <= now, both kept to the
     millisecond) is before it, and the new session is created at the cut itself, which counts as after.
     """
-    user = with_password(user_id, data.current_password)
+    user = with_password(user_id, data.current_password, client_address=client_address)
     if data.new_password == data.current_password:
         raise BadRequest(SAME_PASSWORD)
     new_hash = hash_password(data.new_password, rounds=get_settings().bcrypt_rounds)

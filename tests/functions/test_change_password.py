@@ -126,3 +126,29 @@ def test_change_password_with_missing_or_extra_fields_returns_422(body: dict) ->
 
 def test_change_password_without_authorizer_context_returns_401() -> None:
     assert invoke("change_password", user_id=None).status == 401
+
+
+def test_wrong_current_passwords_count_against_the_login_limits_then_429_even_when_right() -> None:
+    register()
+    pair = login_pair()
+
+    statuses = [_change(pair["access_token"], current="not the password").status for _ in range(25)]
+    right = _change(pair["access_token"])
+
+    assert statuses == [400] * 5 + [429] * 20
+    assert right.status == 429
+    assert right.body == {"detail": "Too many wrong passwords; try again later"}
+    assert 1 <= int(right.headers["Retry-After"]) <= 900
+    assert bcrypt.checkpw(PASSWORD.encode(), get_database().users.find_one({})["hashed_password"].encode())
+
+
+def test_wrong_current_passwords_and_wrong_logins_share_one_budget() -> None:
+    register()
+    pair = login_pair()
+    for _ in range(3):
+        assert invoke("login", body={"email": "ada@example.com", "password": "nope nope"}).status == 401
+
+    statuses = [_change(pair["access_token"], current="not the password").status for _ in range(3)]
+
+    assert statuses == [400, 400, 429]
+    assert invoke("login", body={"email": "ada@example.com", "password": PASSWORD}).status == 429

@@ -37,6 +37,7 @@ from shared.prompts.models import PromptCreate
 from shared.prompts.prompts import PromptRepository
 from tests.support import PASSWORD
 
+ADDRESS = "203.0.113.10"
 _OPERATIONS = (
     "find_one",
     "find_one_and_update",
@@ -85,7 +86,7 @@ def _user(email: str = "ada@example.com") -> str:
 
 
 def _login(email: str = "ada@example.com", password: str = PASSWORD) -> Token:
-    return log_in(UserLogin(email=email, password=password))
+    return log_in(UserLogin(email=email, password=password), client_address=ADDRESS)
 
 
 @pytest.fixture
@@ -139,7 +140,8 @@ def test_concurrent_wrong_logins_get_at_most_max_failures_401s() -> None:
 
     assert sum(isinstance(o, Unauthorized) for o in outcomes) == 5
     assert sum(isinstance(o, TooManyRequests) for o in outcomes) == 15
-    assert get_database().login_attempts.find_one({"_id": "ada@example.com"})["count"] == 20
+    assert get_database().login_attempts.find_one({"_id": f"ada@example.com {ADDRESS}"})["count"] == 20
+    assert get_database().login_attempts.find_one({"_id": "ada@example.com"})["count"] == 5
 
 
 @pytest.mark.usefixtures("store", "serialized_store")
@@ -162,7 +164,7 @@ def test_concurrent_password_changes_exactly_one_wins() -> None:
     def change() -> Token:
         with take:
             data = next(pending)
-        return change_password(user_id, data)
+        return change_password(user_id, data, client_address=ADDRESS)
 
     outcomes = _together(len(changes), change)
 
@@ -183,7 +185,9 @@ def test_expired_attempt_window_left_by_the_ttl_monitor_is_replaced() -> None:
 def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -> None:
     user_id = _user()
     before = _login()
-    changed = change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="another password"))
+    changed = change_password(
+        user_id, PasswordChange(current_password=PASSWORD, new_password="another password"), client_address=ADDRESS
+    )
     user = get_database().users.find_one({"_id": user_id})
 
     for token, valid in ((before, False), (changed, True)):
@@ -271,7 +275,7 @@ def test_delete_account_failing_halfway_leaves_nothing_anyone_can_reach(monkeypa
 
     monkeypatch.setattr(SessionRepository, "delete_all", fail)
     with pytest.raises(RuntimeError):
-        delete_account(user_id, AccountDeletion(password=PASSWORD))
+        delete_account(user_id, AccountDeletion(password=PASSWORD), client_address=ADDRESS)
     assert get_database().users.count_documents({}) == 0
     assert get_database().prompts.count_documents({}) == 1
 
@@ -302,7 +306,9 @@ def test_login_whose_password_changed_before_its_session_started_is_refused(monk
 
     def start_after_a_change(self: SessionRepository, *args: Any, **kwargs: Any) -> Any:
         monkeypatch.setattr(SessionRepository, "start", real_start)
-        change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        change_password(
+            user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"), client_address=ADDRESS
+        )
         return real_start(self, *args, **kwargs)
 
     monkeypatch.setattr(SessionRepository, "start", start_after_a_change)
@@ -323,7 +329,9 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
     def change_right_after(self: UserRepository, *args: Any) -> bool:
         result = real_has_password(self, *args)
         sessions_before_change.extend(s["_id"] for s in get_database().sessions.find())
-        change_password(user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"))
+        change_password(
+            user_id, PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"), client_address=ADDRESS
+        )
         return result
 
     monkeypatch.setattr(UserRepository, "has_password", change_right_after)
