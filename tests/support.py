@@ -41,8 +41,10 @@ def reset_containers() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config
+    from shared.accounts import forgot_password
     from shared.data import client as db
     from shared.data.indexes import ensure_indexes
+    from shared.mail import mailer
     from shared.metrics import metrics
 
     config.get_settings.cache_clear()
@@ -52,6 +54,8 @@ def reset_containers() -> None:
     client = mongomock.MongoClient(tz_aware=True)
     ensure_indexes(client[config.DEFAULT_DB_NAME])
     db.use_client(client)
+    mailer.reset()
+    forgot_password.send_time.forget()
     parameters.clear_caches()
     # Powertools configures a service's logger once per process; a new container starts bare.
     service_logger = logging.getLogger("prompt-api")

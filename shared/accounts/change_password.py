@@ -7,6 +7,7 @@ from datetime import timedelta
 from shared.accounts.models import PasswordChange, Token
 from shared.accounts.passwords import hash_password
 from shared.accounts.reauthenticate import INCORRECT_PASSWORD, with_password
+from shared.accounts.reset_tokens import ResetTokenRepository
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
@@ -34,6 +35,7 @@ def change_password(user_id: str, data: PasswordChange, *, client_address: str) 
         user_id, old_hash=user.hashed_password, new_hash=new_hash, sessions_valid_after=cut
     ):
         raise BadRequest(INCORRECT_PASSWORD)
+    ResetTokenRepository().void_all(user_id)  # a reset link mailed before the change no longer works
     sessions = SessionRepository()
     # Dead already by sessions_valid_after; this says so, and also ends a session that a login which
     # checked the old password just before the change started just after it (see ``shared.accounts.login.log_in``).

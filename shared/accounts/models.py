@@ -114,6 +114,25 @@ class AccountDeletion(RequestModel):
     password: GivenPassword
 
 
+class PasswordForgot(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: Email
+
+
+class PasswordReset(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "kV3q-EXAMPLE-r3s3t-t0k3n", "new_password": "battery staple horse"}]}
+    )
+
+    token: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=512),
+        Field(description="The `token` of the link in the reset mail.", repr=False),
+    ]
+    new_password: Password
+
+
 class TokenRefresh(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"refresh_token": "3q2-7wEXAMPLEr4nd0m-t0k3n"}]})
 

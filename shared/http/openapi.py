@@ -12,7 +12,10 @@ from shared.http.contract import BEARER_SCHEME, RETRY_AFTER_HEADER
 from shared.models import ErrorDetail
 
 _ERROR_DESCRIPTIONS = {
-    400: "The request cannot be done as asked (a wrong current password, a new password equal to the old).",
+    400: (
+        "The request cannot be done as asked (a wrong current password, a new password equal to the old, "
+        "an invalid, expired or spent reset token)."
+    ),
     401: "Missing, invalid or expired bearer token, or wrong credentials.",
     403: "The account is inactive.",
     404: "Not found, or not the caller's.",

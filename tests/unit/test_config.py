@@ -17,6 +17,9 @@ def test_defaults() -> None:
     assert settings.cors_allow_origins == ("*",)
     assert settings.mongodb_uri is None
     assert settings.in_lambda is False
+    assert settings.login_max_failures_per_email == 100
+    assert (settings.password_reset_minutes, settings.password_reset_max_requests) == (30, 3)
+    assert settings.mail_from is None and settings.password_reset_url is None
 
 
 def test_cors_origins_are_a_comma_separated_list() -> None:
@@ -32,6 +35,9 @@ def test_cors_origins_are_a_comma_separated_list() -> None:
         ({"JWT_SECRET": "x", "BCRYPT_ROUNDS": "twelve"}, "BCRYPT_ROUNDS"),
         ({"JWT_SECRET": "x", "JWT_EXPIRE_MINUTES": "0"}, "JWT_EXPIRE_MINUTES"),
         ({}, "JWT_SECRET_ARN"),
+        ({"JWT_SECRET": "x", "PASSWORD_RESET_MINUTES": "1"}, "PASSWORD_RESET_MINUTES"),
+        ({"JWT_SECRET": "x", "PASSWORD_RESET_MAX_REQUESTS": "0"}, "PASSWORD_RESET_MAX_REQUESTS"),
+        ({"JWT_SECRET": "x", "LOGIN_MAX_FAILURES_PER_EMAIL": "many"}, "LOGIN_MAX_FAILURES_PER_EMAIL"),
         ({"AWS_LAMBDA_FUNCTION_NAME": "f", "JWT_SECRET": STRONG}, "MONGODB_URI"),
         ({"AWS_LAMBDA_FUNCTION_NAME": "f", "MONGODB_URI": "mongodb://h", "JWT_SECRET": "changeme"}, "JWT_SECRET"),
     ],

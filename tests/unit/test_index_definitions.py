@@ -20,7 +20,7 @@ def test_ensure_indexes_twice_changes_nothing_the_second_time() -> None:
 
     assert first == second
     assert {name: database[name].index_information() for name in INDEXES} == before
-    assert len(first) == sum(len(indexes) for indexes in INDEXES.values()) == 9
+    assert len(first) == sum(len(indexes) for indexes in INDEXES.values()) == 12
 
 
 def test_make_indexes_without_mongodb_uri_says_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:
