@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from local_api.environment import EnvironmentSwitcher
 from local_api.events import LambdaContext
+from local_api.outbox import Outbox
 from local_api.project import LAYER_PACKAGE
 from local_api.store import EmbeddedStore
 from local_api.template import Application, Function
@@ -91,10 +92,12 @@ class FunctionRuntime:
         region: str,
         account_id: str,
         hot_reload: bool = True,
+        outbox: Outbox | None = None,
     ) -> None:
         self.template = template
         self.environment = environment
         self.store = store
+        self.outbox = outbox
         self.region = region
         self.account_id = account_id
         self.lock = threading.Lock()
@@ -117,8 +120,7 @@ class FunctionRuntime:
         with self.lock:
             self._reload_if_changed()
             self.environment.activate(function_id)
-            if self.store is not None:
-                self.store.install()
+            self._install()
             handler = self.handler(function_id)
             context = LambdaContext(function, region=self.region, account_id=self.account_id, request_id=request_id)
             try:
@@ -140,11 +142,17 @@ class FunctionRuntime:
         module = self._modules.get(function_id)
         if module is None:
             self.environment.activate(function_id)
-            if self.store is not None:
-                self.store.install()
+            self._install()
             module = load_module(self.template.functions[function_id])
             self._modules[function_id] = module
         return module
+
+    def _install(self) -> None:
+        """Hand the store and the outbox to the layer (once per layer module: reloads make new ones)."""
+        if self.store is not None:
+            self.store.install()
+        if self.outbox is not None:
+            self.outbox.install()
 
     def inspect(self, use: Callable[[FunctionRuntime], T]) -> T:
         """``use(self)`` under the lock, after the same reload check as an invocation: for reading
