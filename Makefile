@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes logs sync
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes account logs sync
 
 install: $(VENV_STAMP)
 
@@ -67,6 +67,11 @@ events: openapi
 # deploy creates them itself (the MongoIndexes custom resource); the local API's embedded store at start.
 indexes: install
 	$(BIN)/python -m shared.data.indexes
+
+# An operator's actions on one account of the database at MONGODB_URI (docs/operations.md, Accounts):
+# make account ARGS="deactivate ada@example.com" (also reactivate, end-sessions, sessions).
+account: install
+	$(BIN)/python -m shared.accounts.admin $(ARGS)
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install
