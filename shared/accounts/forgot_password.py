@@ -53,17 +53,20 @@ class SendTime:
     """How long handing a mail over takes in this container (a moving average of real sends), so that
     a request that sends nothing can take as long. Starts at a typical SES call from Lambda."""
 
-    def __init__(self, initial_s: float = 0.05, weight: float = 0.3) -> None:
+    def __init__(self, initial_s: float = 0.05, weight: float = 0.2) -> None:
         self.initial_s = initial_s
-        self.seconds = initial_s
         self.weight = weight
+        self.forget()
 
     def forget(self) -> None:
         """Back to the initial estimate (a fresh container)."""
         self.seconds = self.initial_s
+        self.observed = 0
 
     def observe(self, seconds: float) -> None:
-        self.seconds += self.weight * (seconds - self.seconds)
+        """One more real send: the mean of the first ones, then a moving average that follows change."""
+        self.observed += 1
+        self.seconds += max(self.weight, 1 / self.observed) * (seconds - self.seconds)
 
 
 send_time = SendTime()
