@@ -42,7 +42,7 @@ class Outbox:
         message["Subject"] = subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid(domain="local-api")
-        message.set_content(text)
+        message.set_content(text, cte="8bit")  # as written: a link stays one line a person can copy
         self.sent.append(message)
         path = self._write(message, f"{now:%Y%m%dT%H%M%S.%fZ}-{next(self._numbers)}.eml")
         kept = f"kept in {path}" if path is not None else "not kept (--in-memory)"

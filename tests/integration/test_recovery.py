@@ -63,6 +63,8 @@ def test_recovery_end_to_end_with_the_mail_stand_in(recovery_api: LocalApi, data
     page, token = _LINK.search(body).groups()  # type: ignore[union-attr]
     assert page == TEMPLATE_RESET_URL
     assert token in recovery_api.output()  # the terminal shows each mail
+    raw = [p.read_text(encoding="utf-8") for p in (data_dir / "mail").glob("*.eml")]
+    assert [r for r in raw if f"{page}?token={token}\n" in r]  # the file as written: a link one can copy
     reset = recovery_api.request("POST", "/api/password/reset", json={"token": token, "new_password": NEW_PASSWORD})
     assert reset.status_code == 204
     assert _login(recovery_api, address, PASSWORD).status_code == 401
