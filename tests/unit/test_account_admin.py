@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from shared.accounts.admin import main
@@ -117,3 +119,17 @@ def test_an_unreachable_database_is_exit_status_1(
 
     assert status == 1
     assert err == "make account: Database unavailable\n"
+
+
+def test_a_reset_link_mailed_before_a_deactivation_does_not_work_after_a_reactivation() -> None:
+    from shared.accounts.reset_tokens import ResetTokenRepository, new_reset_token
+
+    user = register()
+    token = new_reset_token()
+    ResetTokenRepository().issue(user["id"], token, lifetime=timedelta(minutes=30))
+
+    main(["deactivate", "ada@example.com"])
+    main(["reactivate", "ada@example.com"])
+
+    result = invoke("reset_password", body={"token": token, "new_password": "battery staple horse"})
+    assert result.status == 400
