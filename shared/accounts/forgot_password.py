@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from shared.accounts.reset_requests import ResetRequestRepository
 from shared.accounts.reset_tokens import ResetTokenRepository, new_reset_token
@@ -27,6 +28,17 @@ LOCAL_RESET_URL = "http://127.0.0.1:3000/reset-password"
 _PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
 
 
+_REQUIRED = {
+    "MAIL_FROM": "(template parameter MailFrom) to an address of an SES verified identity",
+    "PASSWORD_RESET_URL": "(template parameter PasswordResetUrl) to the page that opens the reset link",
+}
+
+
+def _is_placeholder(name: str, value: str) -> bool:
+    host = value.rpartition("@")[2] if name == "MAIL_FROM" else (urlsplit(value).hostname or "")
+    return host.lower().rstrip(">").endswith(_PLACEHOLDER_DOMAINS)
+
+
 def reset_mail_settings() -> tuple[str, str]:
     """The sender and the reset page: MAIL_FROM and PASSWORD_RESET_URL. Inside Lambda both must be set,
     and not to the template's example.com placeholders (ConfigurationError naming the variable, at start);
@@ -35,12 +47,8 @@ def reset_mail_settings() -> tuple[str, str]:
     sender, url = settings.mail_from, settings.password_reset_url
     if settings.in_lambda:
         for name, value in (("MAIL_FROM", sender), ("PASSWORD_RESET_URL", url)):
-            host = (value or "").rsplit("@", 1)[-1].split("//", 1)[-1].split("/", 1)[0].lower()
-            if not value or host.endswith(_PLACEHOLDER_DOMAINS):
-                raise ConfigurationError(
-                    f"Set {name} (template parameters MailFrom and PasswordResetUrl): an SES verified sender "
-                    "and the page that opens the reset link"
-                )
+            if not value or _is_placeholder(name, value):
+                raise ConfigurationError(f"Set {name} {_REQUIRED[name]}; it is unset or an example.com placeholder")
     return sender or LOCAL_MAIL_FROM, url or LOCAL_RESET_URL
 
 

@@ -186,7 +186,12 @@ def test_forgot_password_with_a_bad_body_is_422(ses: list[Any], body: dict[str, 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("MAIL_FROM", ""), ("MAIL_FROM", "no-reply@example.com"), ("PASSWORD_RESET_URL", "")],
+    [
+        ("MAIL_FROM", ""),
+        ("MAIL_FROM", "no-reply@example.com"),
+        ("PASSWORD_RESET_URL", ""),
+        ("PASSWORD_RESET_URL", "https://app.example.com/reset-password"),
+    ],
 )
 def test_inside_lambda_a_missing_or_placeholder_mail_setting_stops_the_function_at_start(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
@@ -200,3 +205,13 @@ def test_inside_lambda_a_missing_or_placeholder_mail_setting_stops_the_function_
 
     with pytest.raises(ConfigurationError, match=variable):
         load_function("forgot_password")
+
+
+def test_inside_lambda_real_mail_settings_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "forgot")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1")
+    monkeypatch.setenv("JWT_SECRET", "a-strong-secret-of-sufficient-length-0123456789")
+    monkeypatch.setenv("MAIL_FROM", "Prompt API <no-reply@prompt-api.test>")
+    monkeypatch.setenv("PASSWORD_RESET_URL", RESET_URL)
+
+    assert forgot_password.reset_mail_settings() == ("Prompt API <no-reply@prompt-api.test>", RESET_URL)
