@@ -8,7 +8,10 @@ mail is really handed over), ``BCRYPT_ROUNDS=10`` (the cost of the issue's repor
 The limits are raised and the counts cleared each round so that nothing is throttled. Rounds interleave
 the cases in a shuffled order after one unrecorded round; medians and the 10th-90th percentile range.
 
-    .venv/bin/python -m benchmarks.password_timing [--rounds 30]
+Moto's send is in-process CPU work, where SES's is a network wait: ``--send-ms 40`` installs instead (through
+``shared.mail.mailer.use_mailer``) a mailer that waits that long, as a call to SES from Lambda does.
+
+    .venv/bin/python -m benchmarks.password_timing [--rounds 30] [--send-ms 40]
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.password_timing")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--send-ms", type=float, default=None, help="a mailer that waits this long instead of moto's")
     args = parser.parse_args(argv)
     for name in ("MONGODB_URI", "MONGODB_URI_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME"):
         os.environ.pop(name, None)
@@ -67,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     ensure_indexes(store[config.DEFAULT_DB_NAME])
     db.use_client(store)
     database = db.get_database()
+    if args.send_ms is not None:
+        from shared.mail.mailer import use_mailer
+
+        class WaitingMailer:
+            def send(self, *, sender: str, to: str, subject: str, text: str) -> None:
+                time.sleep(args.send_ms / 1000)
+
+        use_mailer(WaitingMailer())
 
     with mock_aws():
         boto3.client("ses").verify_domain_identity(Domain="prompt-api.test")
@@ -121,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                     (time.perf_counter() - started) * 1000
                 )
 
-    print(f"BCRYPT_ROUNDS=10, {args.rounds} rounds, ms through the handler: median (p10-p90)")
+    mail = "moto's SES" if args.send_ms is None else f"a mailer waiting {args.send_ms:g} ms"
+    print(f"BCRYPT_ROUNDS=10, {mail}, {args.rounds} rounds, ms through the handler: median (p10-p90)")
     for name, values in samples.items():
         median, low, high = _percentiles(values)
         print(f"  {name:<62} {median:7.1f}  ({low:.1f}-{high:.1f})")
