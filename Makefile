@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes migrate-seed logs sync
+.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes migrate-seed account logs sync
 
 install: $(VENV_STAMP)
 
@@ -77,6 +77,11 @@ indexes: install
 # resumable; exit status 3 when some seed documents had to be left (it lists them).
 migrate-seed: install
 	$(BIN)/python -m shared.data.migrate_seed
+
+# An operator's actions on one account of the database at MONGODB_URI (docs/operations.md, Accounts):
+# make account ARGS="deactivate ada@example.com" (also reactivate, end-sessions, sessions).
+account: install
+	$(BIN)/python -m shared.accounts.admin $(ARGS)
 
 # Swagger UI at /api/docs, rendered in headless Chromium, shows every documented operation and its
 # Authorize works; screenshot in out/docs.png. Needs a Chromium binary (Debian: apt-get install

@@ -94,9 +94,12 @@ def merge(resolvers: Iterable[Any], *, version: str) -> dict[str, Any]:
         for method, operation in operations.items():
             for tag in sorted(set(operation.get("tags", [])) - described):
                 raise DocumentError(f"{method.upper()} {path}: tag {tag!r} has no row in contract/project.py TAGS")
-            for status in _BODYLESS_STATUSES & set(operation["responses"]):
-                # Powertools documents a `None` return as a JSON null body; these statuses have none.
-                operation["responses"][status].pop("content", None)
+            for status, response in operation["responses"].items():
+                # Powertools documents a `None` return (a bare Response, as a 202 or a 204 is) as a JSON
+                # null body: it is no body. And these statuses never have one.
+                schemas = [m.get("schema", {}) for m in response.get("content", {}).values()]
+                if status in _BODYLESS_STATUSES or (schemas and all(s.get("type") == "null" for s in schemas)):
+                    response.pop("content", None)
             # Powertools documents 500 as its response-validation body; the API answers {"detail": ...}.
             operation["responses"]["500"] = _INTERNAL_ERROR
             # ... and a 422 even where there is nothing to validate.

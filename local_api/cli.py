@@ -1,7 +1,7 @@
 """``python -m local_api``: read the template, set up the store and environment, serve.
 
 This is where the pieces meet: the gateway, and the tool's own routes (the API docs) that
-plug into it; the data directory's lock, held while the server runs.
+plug into it; the store and the mail outbox; the data directory's lock, held while the server runs.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from local_api.environment import (
 )
 from local_api.gateway import Gateway
 from local_api.intrinsics import Intrinsics
+from local_api.outbox import Outbox
 from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, process_wide_variables
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
@@ -99,6 +100,7 @@ class LocalApi:
     runtime: FunctionRuntime
     docs: ApiDocs
     store: EmbeddedStore | None
+    outbox: Outbox
     lock: DataDirLock | None
     loaded_documents: int
     jwt_secret_source: str
@@ -176,6 +178,7 @@ def _wire(
 
     account = LOCAL_ACCOUNT_ID
     aws_region = str(samconfig.get("region") or region())
+    outbox = Outbox(data_dir)
     runtime = FunctionRuntime(
         application,
         EnvironmentSwitcher(plan),
@@ -183,6 +186,7 @@ def _wire(
         region=aws_region,
         account_id=account,
         hot_reload=not args.no_reload,
+        outbox=outbox,
     )
     docs = ApiDocs(runtime)
     authorizers = TokenAuthorizers()
@@ -191,7 +195,9 @@ def _wire(
     functions = application.functions.values()
     unresolved = sorted({name for f in functions for name in f.unresolved if name not in plan.managed})
     hot_reload = not args.no_reload
-    return LocalApi(application, server, runtime, docs, store, lock, loaded, secret_source, unresolved, hot_reload)
+    return LocalApi(
+        application, server, runtime, docs, store, outbox, lock, loaded, secret_source, unresolved, hot_reload
+    )
 
 
 def banner(api: LocalApi) -> str:
@@ -212,6 +218,7 @@ def banner(api: LocalApi) -> str:
         lines.append(f"Store: embedded, {api.store.describe()} ({api.loaded_documents} documents loaded)")
     else:
         lines.append(f"Store: MongoDB at {MONGODB_URI}")
+    lines.append(f"Mail: {api.outbox.describe()}")
     lines.append(f"JWT secret: {api.jwt_secret_source}")
     if api.unresolved:
         lines.append(f"Left unset (only resolvable once deployed): {', '.join(api.unresolved)}")

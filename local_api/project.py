@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pymongo import MongoClient
 
     from shared.data.client import Document
+    from shared.mail.mailer import Mailer
 
 SERVER_NAME = "prompt-api-local"  # the Server header
 LAYER_PACKAGE = "shared"  # the layer's package: watched for edits, purged on reload
@@ -80,3 +81,22 @@ class DatabaseHook:
         except ConfigurationError:
             return  # the functions report it themselves, naming the variable
         ensure_indexes(database)
+
+
+class MailHook:
+    """Hands the mail stand-in to the layer through ``shared.mail.mailer.use_mailer``, and again after a
+    reload (a new ``shared.mail.mailer`` has no mailer yet): the functions' mail goes there, not to SES."""
+
+    def __init__(self) -> None:
+        self._installed_in: object | None = None
+
+    def install(self, mailer: Mailer) -> None:
+        """Make ``mailer`` the functions' mailer (outside Lambda the layer uses an installed one)."""
+        try:
+            from shared.mail import mailer as mail
+        except ModuleNotFoundError:
+            return  # a template whose functions do not use the layer
+        if mail is self._installed_in:
+            return
+        mail.use_mailer(mailer)
+        self._installed_in = mail

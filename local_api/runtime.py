@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from local_api.environment import EnvironmentSwitcher
 from local_api.events import LocalLambdaContext
+from local_api.outbox import Outbox
 from local_api.project import LAYER_PACKAGE
 from local_api.store import EmbeddedStore
 from local_api.template import Application, Function
@@ -92,10 +93,12 @@ class FunctionRuntime:
         region: str,
         account_id: str,
         hot_reload: bool = True,
+        outbox: Outbox | None = None,
     ) -> None:
         self.application = application
         self.environment = environment
         self.store = store
+        self.outbox = outbox
         self.region = region
         self.account_id = account_id
         self.lock = threading.Lock()
@@ -118,8 +121,8 @@ class FunctionRuntime:
         with self.lock:
             self._reload_if_changed()
             self.environment.activate(function_id)
+            self._install()
             if self.store is not None:
-                self.store.install()
                 self.store.expire_due()
             handler = self.handler(function_id)
             context = LocalLambdaContext(
@@ -144,11 +147,17 @@ class FunctionRuntime:
         module = self._modules.get(function_id)
         if module is None:
             self.environment.activate(function_id)
-            if self.store is not None:
-                self.store.install()
+            self._install()
             module = load_module(self.application.functions[function_id])
             self._modules[function_id] = module
         return module
+
+    def _install(self) -> None:
+        """Hand the store and the outbox to the layer (once per layer module: reloads make new ones)."""
+        if self.store is not None:
+            self.store.install()
+        if self.outbox is not None:
+            self.outbox.install()
 
     def inspect(self, use: Callable[[FunctionRuntime], T]) -> T:
         """``use(self)`` under the lock, after the same reload check as an invocation: for reading

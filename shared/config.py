@@ -7,6 +7,7 @@ A consumer reads only the groups it uses, so each secret is required only where 
 - ``token_settings()``: signing and checking tokens (``JWT_*``, ``REFRESH_*``); the
   signing secret is required. Only the functions that sign or check access tokens read it.
 - ``password_settings()``: bcrypt's cost and the throttling of password checks.
+- ``recovery_settings()``: the reset mail's sender and link, the reset token's life and rate.
 - ``http_settings()``: what every HTTP response shares (CORS).
 
 Each field declares the environment variable it is read from (``setting()``), so ``VARIABLES``
@@ -176,9 +177,27 @@ class PasswordSettings:
     bcrypt_rounds: int = setting("BCRYPT_ROUNDS", integer(12, low=4, high=31))
     login_max_failures: int = setting("LOGIN_MAX_FAILURES", integer(5, low=1, high=100))
     login_window_minutes: int = setting("LOGIN_WINDOW_MINUTES", integer(15, low=1, high=24 * 60))
+    login_max_failures_per_email: int = setting("LOGIN_MAX_FAILURES_PER_EMAIL", integer(100, low=1, high=100_000))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> PasswordSettings:
+        """Read and check the environment; raise ConfigurationError naming the variable."""
+        return cls(**_values(cls, environ))
+
+
+@dataclass(frozen=True, slots=True)
+class RecoverySettings:
+    """Password recovery: the mail's sender and link, the reset token's life, the requests allowed. The
+    forgot function checks the sender and link inside Lambda (``shared.accounts.forgot_password``)."""
+
+    in_lambda: bool = _in_lambda_field()
+    mail_from: str | None = setting("MAIL_FROM", optional)
+    password_reset_url: str | None = setting("PASSWORD_RESET_URL", optional)
+    password_reset_minutes: int = setting("PASSWORD_RESET_MINUTES", integer(30, low=5, high=24 * 60))
+    password_reset_max_requests: int = setting("PASSWORD_RESET_MAX_REQUESTS", integer(3, low=1, high=100))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> RecoverySettings:
         """Read and check the environment; raise ConfigurationError naming the variable."""
         return cls(**_values(cls, environ))
 
@@ -195,10 +214,11 @@ class HttpSettings:
         return cls(**_values(cls, environ))
 
 
-GROUPS: tuple[type[DatabaseSettings | TokenSettings | PasswordSettings | HttpSettings], ...] = (
+GROUPS: tuple[type[DatabaseSettings | TokenSettings | PasswordSettings | RecoverySettings | HttpSettings], ...] = (
     DatabaseSettings,
     TokenSettings,
     PasswordSettings,
+    RecoverySettings,
     HttpSettings,
 )
 
@@ -206,7 +226,7 @@ VARIABLES: tuple[str, ...] = tuple(dict.fromkeys(name for group in GROUPS for na
 """Every environment variable the settings read: what a clean environment (tests, harness) clears."""
 
 
-GroupT = TypeVar("GroupT", DatabaseSettings, TokenSettings, PasswordSettings, HttpSettings)
+GroupT = TypeVar("GroupT", DatabaseSettings, TokenSettings, PasswordSettings, RecoverySettings, HttpSettings)
 
 
 _read: dict[type[Any], Any] = {}
@@ -230,6 +250,10 @@ def token_settings() -> TokenSettings:
 
 def password_settings() -> PasswordSettings:
     return _settings(PasswordSettings)
+
+
+def recovery_settings() -> RecoverySettings:
+    return _settings(RecoverySettings)
 
 
 def http_settings() -> HttpSettings:

@@ -87,3 +87,7 @@ class ServiceUnavailable(ApiError):
 
 class ConfigurationError(RuntimeError):
     """Raised at start when a required setting or secret is missing or is a placeholder."""
+
+
+class MailNotSent(RuntimeError):
+    """Raised when a mail could not be handed to the mail service (the message names no recipient)."""

@@ -24,6 +24,11 @@ class Metric(StrEnum):
     LOGIN_SUCCEEDED = "LoginSucceeded"
     LOGIN_FAILED = "LoginFailed"
     LOGIN_THROTTLED = "LoginThrottled"
+    PASSWORD_CHECK_THROTTLED = "PasswordCheckThrottled"  # noqa: S105 - a signed-in caller's check (change, delete)
+    PASSWORD_RESET_REQUESTED = "PasswordResetRequested"  # noqa: S105 - a metric name
+    PASSWORD_RESET_THROTTLED = "PasswordResetThrottled"  # noqa: S105 - a metric name
+    PASSWORD_RESET_MAIL_FAILED = "PasswordResetMailFailed"  # noqa: S105 - the alarm watches it
+    PASSWORD_RESET = "PasswordReset"  # noqa: S105 - a reset token spent for a new password
     REGISTERED = "Registered"
     TOKEN_REFRESHED = "TokenRefreshed"  # noqa: S105 - a metric name
     REFRESH_RETRIED = "RefreshRetried"  # a spent refresh token presented again within the grace

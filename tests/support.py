@@ -53,8 +53,10 @@ def reset_containers() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from shared import config
+    from shared.accounts import forgot_password
     from shared.data import client as db
     from shared.data.indexes import ensure_indexes
+    from shared.mail import mailer
     from shared.metrics import metrics
 
     config.clear_caches()
@@ -65,6 +67,8 @@ def reset_containers() -> None:
     ensure_indexes(client[config.DEFAULT_DB_NAME])
     db.use_client(client)
     _store_client = client
+    mailer.reset()
+    forgot_password.send_time.forget()
     parameters.clear_caches()
     # Powertools configures a service's logger once per process; a new container starts bare.
     service_logger = logging.getLogger("prompt-api")
@@ -108,11 +112,12 @@ def api_event(
     headers: dict[str, str] | None = None,
     user_id: str | None = _UNSET,
     sid: str | None = None,
+    source_ip: str | None = None,
 ) -> dict[str, Any]:
     """The fixture of ``route`` with the given changes, kept as consistent as API Gateway's.
 
     ``user_id`` (and ``sid``, the session) set what the authorizer put in the request context
-    (``user_id=None`` removes it).
+    (``user_id=None`` removes it); ``source_ip`` the client address API Gateway saw.
     """
     event = copy.deepcopy(load_event(route))
     if body is not _UNSET:
@@ -138,6 +143,8 @@ def api_event(
         event["requestContext"]["authorizer"] = {"principalId": user_id, CONTEXT_USER_ID: user_id}
     if sid is not None:
         event["requestContext"]["authorizer"][CONTEXT_SESSION_ID] = sid
+    if source_ip is not None:
+        event["requestContext"]["identity"]["sourceIp"] = source_ip
     event["requestContext"]["requestId"] = str(uuid.uuid4())
     return event
 

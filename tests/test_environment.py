@@ -34,12 +34,19 @@ HOSTILE = {
     "BCRYPT_ROUNDS": "twelve",
     "LOGIN_MAX_FAILURES": "1",
     "LOGIN_WINDOW_MINUTES": "1",
+    "LOGIN_MAX_FAILURES_PER_EMAIL": "1",
+    "MAIL_FROM": "someone@hostile.example",
+    "PASSWORD_RESET_URL": "https://hostile.example/reset",
+    "PASSWORD_RESET_MINUTES": "5",
+    "PASSWORD_RESET_MAX_REQUESTS": "1",
     "CORS_ALLOW_ORIGINS": "https://hostile.example",
 }
 
 # Each reads a settings group and checks what a leak would change: throttling, token claims and
 # lifetimes, bcrypt's cost, CORS, the database; the last two through a local API child process.
 REPRESENTATIVE_TESTS = (
+    "tests/functions/test_forgot_password.py::test_forgot_password_fixture_mails_a_reset_link_to_the_account",
+    "tests/functions/test_forgot_password.py::test_past_the_request_limit_it_is_429_alike_for_known_and_unknown",
     "tests/functions/test_login.py::test_login_fixture_returns_bearer_token_for_the_user",
     "tests/functions/test_login.py::test_login_after_max_failures_is_429_the_same_for_known_and_unknown_emails",
     "tests/functions/test_change_password.py::test_change_password_stores_the_new_hash_and_only_the_new_password_logs_in",

@@ -150,6 +150,8 @@ def test_account_routes_are_documented_with_their_operation_ids(document: dict[s
         ("patch", "/api/me"): "updateMe",
         ("post", "/api/me/password"): "changePassword",
         ("delete", "/api/me"): "deleteMe",
+        ("post", "/api/password/forgot"): "forgotPassword",
+        ("post", "/api/password/reset"): "resetPassword",
     }
     for (method, path), operation_id in operations.items():
         assert document["paths"][path][method]["operationId"] == operation_id
@@ -158,3 +160,10 @@ def test_account_routes_are_documented_with_their_operation_ids(document: dict[s
     assert login["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
     for path, method in (("/api/me/password", "post"), ("/api/me", "delete")):
         assert "400" in document["paths"][path][method]["responses"]
+        assert "429" in document["paths"][path][method]["responses"]
+    forgot = document["paths"]["/api/password/forgot"]["post"]
+    reset = document["paths"]["/api/password/reset"]["post"]
+    assert forgot["tags"] == reset["tags"] == ["auth"]
+    assert "security" not in forgot and "security" not in reset
+    assert forgot["responses"]["202"] == {"description": "Successful Response"}  # no body
+    assert "429" in forgot["responses"] and "400" in reset["responses"]

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.delete_account import delete_account
 from shared.accounts.models import AccountDeletion
-from shared.http.caller import CallerId, CallerSession
+from shared.http.caller import CallerId, CallerSession, ClientAddress
 from shared.http.handler import observed
 from shared.http.openapi import error_responses
 from shared.http.resolver import create_app
@@ -15,15 +15,17 @@ logger = Logger()
 app = create_app("auth", bearer=True)
 
 
-@app.delete("/api/me", status_code=204, operation_id="deleteMe", responses=error_responses(400))
-def delete_me(confirmation: AccountDeletion, user_id: CallerId, session_id: CallerSession) -> Response[None]:
+@app.delete("/api/me", status_code=204, operation_id="deleteMe", responses=error_responses(400, 429))
+def delete_me(
+    confirmation: AccountDeletion, user_id: CallerId, session_id: CallerSession, client_address: ClientAddress
+) -> Response[None]:
     """Delete your account.
 
     Needs your password (a wrong one is a 400). From then on the account is refused everywhere; its
     prompts, sessions and every other record of it are removed, and the email can register again.
     Retrying the same request after a failure finishes the deletion (204).
     """
-    delete_account(user_id, session_id, confirmation)
+    delete_account(user_id, session_id, confirmation, client_address=client_address)
     return Response(status_code=204)
 
 

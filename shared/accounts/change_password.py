@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from shared.accounts.login_attempts import PasswordGuard
 from shared.accounts.models import PasswordChange, Token, UserInDB
 from shared.accounts.passwords import hash_password, verify_password
-from shared.accounts.reauthenticate import INCORRECT_PASSWORD
+from shared.accounts.reauthenticate import INCORRECT_PASSWORD, TOO_MANY_WRONG_PASSWORDS
 from shared.accounts.refresh_tokens import derived_session_token
+from shared.accounts.reset_tokens import ResetTokenRepository
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
 from shared.config import jwt_secret, password_settings
 from shared.errors import BadRequest, Unauthorized
 from shared.ids import derived_id, utcnow
+from shared.metrics import Metric
 
 SAME_PASSWORD = "The new password must differ from the current one"  # noqa: S105 - a message
 
 
-def change_password(user_id: str, session_id: str, data: PasswordChange) -> Token:
+def change_password(user_id: str, session_id: str, data: PasswordChange, *, client_address: str) -> Token:
     """Store the new password, end every session of the user, and start a new one for the caller.
 
     The new hash, ``sessions_valid_after`` (the cut) and ``password_changed_by`` (the caller's session)
@@ -32,14 +35,19 @@ def change_password(user_id: str, session_id: str, data: PasswordChange) -> Toke
     (its current password no longer matches, but its new one does, and it comes from the session that
     made the change, which stays valid for PASSWORD_CHANGE_RETRY_SECONDS after the cut) finishes the
     change and answers the same new session, whose id and first refresh token derive from the change.
+
+    The check counts against the same limits as a login of the account's email from ``client_address``
+    (``PasswordGuard``): a stolen access token is no unthrottled password oracle. A retry that proves the
+    new password counts as proof too.
     """
     users = UserRepository()
     user = users.get_with_hash(user_id)
-    rounds = password_settings().bcrypt_rounds
-    matches = verify_password(data.current_password, user.hashed_password if user else None, rounds=rounds)
     if user is None or not user.is_active:
         raise Unauthorized()
-    if matches:
+    guard = PasswordGuard(user.email, client_address, throttled=Metric.PASSWORD_CHECK_THROTTLED)
+    guard.admit(TOO_MANY_WRONG_PASSWORDS)
+    rounds = password_settings().bcrypt_rounds
+    if verify_password(data.current_password, user.hashed_password, rounds=rounds):
         if data.new_password == data.current_password:
             raise BadRequest(SAME_PASSWORD)
         cut = utcnow() + timedelta(milliseconds=1)
@@ -57,6 +65,8 @@ def change_password(user_id: str, session_id: str, data: PasswordChange) -> Toke
         cut = user.sessions_valid_after
     else:
         raise BadRequest(INCORRECT_PASSWORD)
+    guard.proved()
+    ResetTokenRepository().void_all(user_id)  # a reset link mailed before the change no longer works
     return _session_after_change(users, user_id, session_id, cut)
 
 

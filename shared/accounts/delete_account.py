@@ -11,7 +11,7 @@ from shared.accounts.users import UserRepository
 from shared.ids import utcnow
 
 
-def delete_account(user_id: str, session_id: str, data: AccountDeletion) -> None:
+def delete_account(user_id: str, session_id: str, data: AccountDeletion, *, client_address: str) -> None:
     """Delete the account of ``user_id``, asked by its session ``session_id``.
 
     1. Prove the password, then make the account a tombstone in one write (``UserRepository.mark_deleting``):
@@ -24,7 +24,7 @@ def delete_account(user_id: str, session_id: str, data: AccountDeletion) -> None
     """
     users = UserRepository()
     if users.tombstone(user_id) is None:
-        with_password(user_id, data.password)  # 401 when gone, 400 when wrong
+        with_password(user_id, data.password, client_address=client_address)  # 401 gone, 400 wrong, 429
         cut = utcnow() + timedelta(milliseconds=1)
         users.mark_deleting(user_id, session_id=session_id, sessions_valid_after=cut)  # False: a concurrent one did
     finish_deletion(user_id)

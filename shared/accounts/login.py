@@ -1,49 +1,46 @@
-"""Log in: email and password for the token pair of a new session, throttled per email."""
+"""Log in: email and password for the token pair of a new session, throttled per (email, address)
+and per email."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from shared.accounts.login_attempts import LoginAttemptRepository, seconds_until
+from shared.accounts.login_attempts import PasswordGuard
 from shared.accounts.models import Token, UserLogin
-from shared.accounts.passwords import hash_password, needs_rehash, verify_password
+from shared.accounts.passwords import check_password, hash_password, verify_password
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
 from shared.config import password_settings
-from shared.errors import Forbidden, TooManyRequests, Unauthorized
+from shared.errors import Forbidden, Unauthorized
 from shared.metrics import Metric, count
 
 INVALID_CREDENTIALS = "Incorrect email or password"
-TOO_MANY_LOGINS = "Too many failed logins; try again later"
 
 
-def log_in(data: UserLogin) -> Token:
+def log_in(data: UserLogin, *, client_address: str) -> Token:
     """A token pair of a new session for valid credentials.
 
-    Each attempt is counted before the password is checked (one atomic increment), so concurrent
-    wrong guesses cannot get more than LOGIN_MAX_FAILURES answers; past that every attempt for the
-    email is a 429 until its window ends, whoever the email belongs to and whatever the password.
-    An unknown email and a wrong password get the same 401. A login that proves the password clears
-    the count, and re-hashes a password stored at another bcrypt cost than BCRYPT_ROUNDS.
+    Each attempt is counted before the password is checked (``PasswordGuard``): past
+    LOGIN_MAX_FAILURES from this client address, or LOGIN_MAX_FAILURES_PER_EMAIL from everywhere, every
+    attempt is a 429 until its window ends, whoever the email belongs to and whatever the password.
+    An unknown email and a wrong password get the same 401, in the same time. A login that proves the
+    password clears its address's count, and re-hashes a password stored at another bcrypt cost than
+    BCRYPT_ROUNDS or hashed before passwords were normalised.
     """
     settings = password_settings()
-    attempts = LoginAttemptRepository()
-    attempt, window_ends = attempts.reserve(data.email, window=timedelta(minutes=settings.login_window_minutes))
-    if attempt > settings.login_max_failures:
-        count(Metric.LOGIN_THROTTLED)
-        raise TooManyRequests(TOO_MANY_LOGINS, retry_after=seconds_until(window_ends))
+    guard = PasswordGuard(data.email, client_address)
+    guard.admit()
     users = UserRepository()
     user = users.get_by_email(data.email)
     hashed = user.hashed_password if user else None
-    if not verify_password(data.password, hashed, rounds=settings.bcrypt_rounds) or user is None:
+    check = check_password(data.password, hashed, rounds=settings.bcrypt_rounds)
+    if not check.matches or user is None:
         count(Metric.LOGIN_FAILED)
         raise Unauthorized(INVALID_CREDENTIALS)
-    attempts.clear(data.email)
+    guard.proved()
     if not user.is_active:
         raise Forbidden("Inactive user")
     checked_hash = user.hashed_password
-    if needs_rehash(checked_hash, rounds=settings.bcrypt_rounds):
+    if check.stale:
         new_hash = hash_password(data.password, rounds=settings.bcrypt_rounds)
         if users.replace_password(user.id, old_hash=checked_hash, new_hash=new_hash):
             checked_hash = new_hash

@@ -1,67 +1,71 @@
-"""The ``login_attempts`` collection: failed-login counts in fixed windows."""
+"""The ``login_attempts`` collection: failed password checks, counted per (email, client address) and
+per email, in fixed windows; and the guard every password check goes through."""
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import timedelta
 
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from shared.config import password_settings
+from shared.data.client import retry_once, translated
+from shared.data.windows import WindowCounts, seconds_until
+from shared.errors import TooManyRequests
+from shared.metrics import Metric, count
 
-from shared.data.client import get_database, translated
-from shared.errors import ServiceUnavailable
-from shared.ids import utcnow
+TOO_MANY_LOGINS = "Too many failed logins; try again later"
 
 
-class LoginAttemptRepository:
-    """Failed-login counts per (normalised) email, each in a window that ends at ``expires_at``.
-
-    A TTL index removes a document once its window has passed; until the TTL monitor runs (about
-    once a minute) an expired document is treated as absent.
-    """
-
-    _RACE_RETRIES = 5  # rounds of a race with a concurrent first attempt before giving up
+class LoginAttemptRepository(WindowCounts):
+    """Attempt counts: ``_id`` is the (normalised) email for the count across every address, and
+    ``"<email> <address>"`` for one client address's (an email holds no space)."""
 
     def __init__(self) -> None:
-        self.collection = get_database().login_attempts
+        super().__init__("login_attempts")
 
     @translated
-    def reserve(self, email: str, *, window: timedelta, now: datetime | None = None) -> tuple[int, datetime]:
-        """Count one more attempt for ``email``, atomically: the count including this one, and when the
-        window ends. Done before the password is checked, so concurrent attempts each get their own number."""
-        now = now or utcnow()
-        for _ in range(self._RACE_RETRIES):
-            doc = self.collection.find_one_and_update(
-                {"_id": email, "expires_at": {"$gt": now}, "count": {"$type": "number"}},
-                {"$inc": {"count": 1}},
-                return_document=ReturnDocument.AFTER,
-            )
-            if doc is not None:
-                return int(doc["count"]), _as_utc(doc["expires_at"])
-            fresh = {"count": 1, "expires_at": now + window}
-            try:
-                self.collection.insert_one({"_id": email, **fresh})
-                return 1, now + window
-            except DuplicateKeyError:
-                # A concurrent first attempt (then the $inc above wins next time round), an expired
-                # window the TTL monitor has not removed yet, or a document this module did not write
-                # (no numeric count, no date): start a new window in its place.
-                stale = [{"expires_at": {"$not": {"$gt": now}}}, {"count": {"$not": {"$type": "number"}}}]
-                replaced = self.collection.replace_one({"_id": email, "$or": stale}, fresh)
-                if replaced.modified_count == 1:
-                    return 1, now + window
-        raise ServiceUnavailable("Too much contention on login attempts")
-
-    @translated
-    def clear(self, email: str) -> None:
-        """Forget the attempts of ``email`` (after a login that proved the password)."""
-        self.collection.delete_one({"_id": email})
+    def clear_email(self, email: str) -> int:
+        """Forget every count of ``email``: its own and each client address's (deleting the account)."""
+        keys = {"$or": [{"_id": email}, {"_id": {"$regex": f"^{re.escape(email)} "}}]}
+        return retry_once(lambda: self.collection.delete_many(keys)).deleted_count
 
 
-def seconds_until(when: datetime, *, now: datetime | None = None) -> int:
-    """Whole seconds (rounded up, at least 1) from ``now`` until ``when``: a ``Retry-After`` value."""
-    return max(1, math.ceil((when - (now or utcnow())).total_seconds()))
+def address_key(email: str, client_address: str) -> str:
+    """The key of the attempts on ``email`` from ``client_address``."""
+    return f"{email} {client_address}"
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+class PasswordGuard:
+    """The limits on guessing a password, for one check of ``email``'s password from ``client_address``.
+
+    ``admit()`` counts the attempt before the password is checked (atomic increments, so N concurrent
+    guesses never get more than the limit of answers): past LOGIN_MAX_FAILURES from this address, or
+    past LOGIN_MAX_FAILURES_PER_EMAIL from all addresses together, within LOGIN_WINDOW_MINUTES, it
+    raises TooManyRequests with the seconds until that window ends, whatever the password and whether
+    or not the email is registered. ``proved()`` after a right password: the address's count is
+    cleared, and this attempt no longer counts against the email (the others from elsewhere still do,
+    so the owner's logins do not reset a distributed guesser's budget).
+    """
+
+    def __init__(self, email: str, client_address: str, *, throttled: Metric = Metric.LOGIN_THROTTLED) -> None:
+        self.email = email
+        self.address_key = address_key(email, client_address)
+        self.throttled = throttled
+        self.attempts = LoginAttemptRepository()
+
+    def admit(self, detail: str = TOO_MANY_LOGINS) -> None:
+        """Count this attempt, or raise TooManyRequests when a limit is passed."""
+        settings = password_settings()
+        window = timedelta(minutes=settings.login_window_minutes)
+        from_here, here_ends = self.attempts.reserve(self.address_key, window=window)
+        if from_here > settings.login_max_failures:
+            count(self.throttled)
+            raise TooManyRequests(detail, retry_after=seconds_until(here_ends))
+        overall, overall_ends = self.attempts.reserve(self.email, window=window)
+        if overall > settings.login_max_failures_per_email:
+            count(self.throttled)
+            raise TooManyRequests(detail, retry_after=seconds_until(overall_ends))
+
+    def proved(self) -> None:
+        """The password was right: forget this address's failures, and take this attempt back."""
+        self.attempts.clear(self.address_key)
+        self.attempts.release(self.email)

@@ -4,13 +4,24 @@ and the token pair of a session. The password hash exists only in storage (``Use
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+import unicodedata
+from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from shared.models import ApiModel, Id, RequestModel, UtcDatetime
 
 BCRYPT_MAX_BYTES = 72
+PASSWORD_NORMAL_FORM: Final = "NFKC"  # noqa: S105 - a Unicode normal form
+"""NIST SP 800-63B (5.1.1.2): normalise with NFKC or NFKD before hashing. NFKC, so that a precomposed
+and a decomposed accent (macOS and some keyboards send NFD), and a full-width and a plain letter (an
+IME), are the same password; the compatibility mapping costs a few look-alike characters' entropy."""
+
+
+def normalized_password(value: str) -> str:
+    """``value`` as it is hashed and checked: Unicode NFKC (``PASSWORD_NORMAL_FORM``)."""
+    return unicodedata.normalize(PASSWORD_NORMAL_FORM, value)
+
 
 _EMAIL = re.compile(
     r"^(?=.{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -25,8 +36,9 @@ def _email(value: str) -> str:
 
 
 def _password_fits_bcrypt(value: str) -> str:
-    if len(value.encode()) > BCRYPT_MAX_BYTES:
-        raise ValueError(f"password must be at most {BCRYPT_MAX_BYTES} bytes in UTF-8")
+    # NFKC may lengthen a password (a ligature becomes its letters): the limit applies to what is hashed.
+    if len(normalized_password(value).encode()) > BCRYPT_MAX_BYTES:
+        raise ValueError(f"password must be at most {BCRYPT_MAX_BYTES} bytes in UTF-8 (after Unicode NFKC)")
     return value
 
 
@@ -100,6 +112,25 @@ class AccountDeletion(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"password": "correct horse battery"}]})
 
     password: GivenPassword
+
+
+class PasswordForgot(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: Email
+
+
+class PasswordReset(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "kV3q-EXAMPLE-r3s3t-t0k3n", "new_password": "battery staple horse"}]}
+    )
+
+    token: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=512),
+        Field(description="The `token` of the link in the reset mail.", repr=False),
+    ]
+    new_password: Password
 
 
 class TokenRefresh(RequestModel):

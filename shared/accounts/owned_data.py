@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.accounts.login_attempts import LoginAttemptRepository
+from shared.accounts.reset_requests import ResetRequestRepository
+from shared.accounts.reset_tokens import ResetTokenRepository
 from shared.accounts.sessions import SessionRepository
 from shared.data.idempotency import COLLECTION as IDEMPOTENCY
 from shared.data.idempotency import IdempotencyRecords
@@ -37,16 +39,22 @@ class OwnedCollection:
 
 
 def _clear_login_attempts(owner: Owner) -> int:
+    return 0 if owner.email is None else LoginAttemptRepository().clear_email(owner.email)
+
+
+def _clear_reset_requests(owner: Owner) -> int:
     if owner.email is None:
         return 0
-    LoginAttemptRepository().clear(owner.email)
+    ResetRequestRepository().clear(owner.email)
     return 1
 
 
 OWNED: tuple[OwnedCollection, ...] = (
     OwnedCollection("prompts", lambda owner: PromptRepository().delete_all(owner.user_id)),
     OwnedCollection(IDEMPOTENCY, lambda owner: IdempotencyRecords().delete_all(owner.user_id)),
+    OwnedCollection("reset_tokens", lambda owner: ResetTokenRepository().void_all(owner.user_id)),
     OwnedCollection("login_attempts", _clear_login_attempts, by_user_id=False),
+    OwnedCollection("reset_requests", _clear_reset_requests, by_user_id=False),
     # Last of the data: while they exist the session that asked for the deletion may still retry it.
     OwnedCollection("sessions", lambda owner: SessionRepository().delete_all(owner.user_id)),
 )

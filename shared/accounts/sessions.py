@@ -188,6 +188,12 @@ class SessionRepository:
         self.collection.delete_one({"_id": session_id})
 
     @translated
+    def of_user(self, user_id: str) -> list[Document]:
+        """Every session of ``user_id``, oldest first, without its token hashes (for an operator's eyes)."""
+        fields = {"refresh_hash": False, "spent_hashes": False}
+        return list(self.collection.find({"user_id": user_id}, fields).sort([("created_at", 1), ("_id", 1)]))
+
+    @translated
     def delete_all(self, user_id: str) -> int:
         """Remove every session of ``user_id``; how many (retried once: ``retry_once``)."""
         return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count

@@ -113,6 +113,24 @@ class UserRepository:
         return self.collection.update_one(query, {"$set": changes}).modified_count == 1
 
     @translated
+    def reset_password(self, user_id: str, *, new_hash: str, sessions_valid_after: datetime) -> bool:
+        """Store ``new_hash`` for the active user ``user_id`` whatever the old one was (a reset proves the
+        mailbox, not the password), ending every session started before ``sessions_valid_after`` in the
+        same write. False when there is no such active user."""
+        result = self.collection.update_one(
+            {"_id": user_id, "is_active": True},
+            {"$set": {"hashed_password": new_hash, "sessions_valid_after": sessions_valid_after}},
+        )
+        return result.matched_count == 1
+
+    @translated
+    def reactivate(self, user_id: str) -> bool:
+        """Mark the user active again (their ended sessions stay ended). False when there is no such user,
+        or when it is being deleted (a tombstone never comes back)."""
+        query = {"_id": user_id, **_LIVE}
+        return self.collection.update_one(query, {"$set": {"is_active": True}}).matched_count == 1
+
+    @translated
     def deactivate(self, user_id: str, *, sessions_valid_after: datetime) -> bool:
         """Mark the user inactive and end every session they started before ``sessions_valid_after``."""
         result = self.collection.update_one(

@@ -49,6 +49,11 @@ INDEXES: dict[str, tuple[Index, ...]] = {
         Index("expires", (("expires_at", ASCENDING),), {"expireAfterSeconds": 0}),  # TTL
     ),
     "login_attempts": (Index("expires", (("expires_at", ASCENDING),), {"expireAfterSeconds": 0}),),  # TTL
+    "reset_tokens": (
+        Index("user", (("user_id", ASCENDING), ("created_at", ASCENDING))),
+        Index("expires", (("expires_at", ASCENDING),), {"expireAfterSeconds": 0}),  # TTL
+    ),
+    "reset_requests": (Index("expires", (("expires_at", ASCENDING),), {"expireAfterSeconds": 0}),),  # TTL
     # Idempotency records: ``_id`` is the hashed key; a record is gone within a minute or so of its
     # expiration, and until then a claim treats an expired record as absent. ``user``: removed with their user.
     "idempotency": (

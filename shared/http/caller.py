@@ -43,3 +43,16 @@ def caller_session(request: Request) -> str:
 
 
 CallerSession = Annotated[str, Depends(caller_session)]
+
+
+UNKNOWN_ADDRESS = "unknown"
+
+
+def client_address(request: Request) -> str:
+    """The client's address as API Gateway saw it (``requestContext.identity.sourceIp``): the
+    connection's peer, never a header the client could set (X-Forwarded-For is not read)."""
+    event = cast(APIGatewayProxyEvent, request.resolved_event)
+    return event.request_context.identity.source_ip or UNKNOWN_ADDRESS
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

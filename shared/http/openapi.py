@@ -12,12 +12,18 @@ from shared.http.contract import BEARER_SCHEME, RETRY_AFTER_HEADER
 from shared.models import ErrorDetail
 
 _ERROR_DESCRIPTIONS = {
-    400: "The request cannot be done as asked (a wrong current password, a new password equal to the old).",
+    400: (
+        "The request cannot be done as asked (a wrong current password, a new password equal to the old, "
+        "an invalid, expired or spent reset token)."
+    ),
     401: "Missing, invalid or expired bearer token, or wrong credentials.",
     403: "The account is inactive.",
     404: "Not found, or not the caller's.",
     409: "Conflicts with existing data (a registered email), or a request with this Idempotency-Key still runs.",
-    429: "Too many failed logins for this email; wait the `Retry-After` header's seconds.",
+    429: (
+        "Too many attempts: failed password checks for this email (from this client address, or from all), "
+        "or password-reset requests for it; wait the `Retry-After` header's seconds."
+    ),
     503: "The database cannot be reached.",
 }
 
@@ -37,7 +43,7 @@ def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             responses[status]["headers"] = {
                 RETRY_AFTER_HEADER: {
-                    "description": "Seconds until the login window passes.",
+                    "description": "Seconds until the window passes.",
                     "schema": {"type": "integer"},
                 }
             }

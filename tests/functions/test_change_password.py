@@ -201,3 +201,29 @@ def test_change_password_racing_the_accounts_deletion_leaves_no_session() -> Non
     assert result.status == 401
     assert get_database().sessions.count_documents({"ended_at": None, "created_at": {"$gte": utcnow()}}) == 0
     assert [s["_id"] for s in get_database().sessions.find()] == [_sid(here["access_token"])]
+
+
+def test_wrong_current_passwords_count_against_the_login_limits_then_429_even_when_right() -> None:
+    register()
+    pair = login_pair()
+
+    statuses = [_change(pair["access_token"], current="not the password").status for _ in range(25)]
+    right = _change(pair["access_token"])
+
+    assert statuses == [400] * 5 + [429] * 20
+    assert right.status == 429
+    assert right.body == {"detail": "Too many wrong passwords; try again later"}
+    assert 1 <= int(right.headers["Retry-After"]) <= 900
+    assert bcrypt.checkpw(PASSWORD.encode(), get_database().users.find_one({})["hashed_password"].encode())
+
+
+def test_wrong_current_passwords_and_wrong_logins_share_one_budget() -> None:
+    register()
+    pair = login_pair()
+    for _ in range(3):
+        assert invoke("login", body={"email": "ada@example.com", "password": "nope nope"}).status == 401
+
+    statuses = [_change(pair["access_token"], current="not the password").status for _ in range(3)]
+
+    assert statuses == [400, 400, 429]
+    assert invoke("login", body={"email": "ada@example.com", "password": PASSWORD}).status == 429

@@ -167,3 +167,27 @@ def test_delete_me_removes_the_accounts_idempotency_records_and_login_attempts()
 
     assert get_database().idempotency.count_documents({}) == 0
     assert get_database().login_attempts.count_documents({}) == 0
+
+
+def test_wrong_passwords_count_against_the_login_limits_then_429_even_when_right() -> None:
+    user = register()
+    pair = login_pair()
+
+    statuses = [_delete(pair["access_token"], password="not the password").status for _ in range(25)]
+    right = _delete(pair["access_token"])
+
+    assert statuses == [400] * 5 + [429] * 20
+    assert right.status == 429
+    assert right.body == {"detail": "Too many wrong passwords; try again later"}
+    assert get_database().users.count_documents({"_id": user["id"]}) == 1
+
+
+def test_the_right_password_after_a_few_wrong_ones_deletes_the_account() -> None:
+    user = register()
+    pair = login_pair()
+
+    statuses = [_delete(pair["access_token"], password="not the password").status for _ in range(4)]
+
+    assert statuses == [400] * 4
+    assert _delete(pair["access_token"]).status == 204
+    assert get_database().users.count_documents({"_id": user["id"]}) == 0

@@ -208,4 +208,6 @@ def test_login_over_a_malformed_attempts_document_succeeds(attempts: dict) -> No
     result = invoke("login", body={"email": "ada@example.com", "password": PASSWORD})
 
     assert result.status == 200
-    assert get_database().login_attempts.find_one({"_id": "ada@example.com"}) is None  # cleared by the login
+    window = get_database().login_attempts.find_one({"_id": "ada@example.com"})
+    assert window is not None and window["count"] == 0  # a window of its own in its place, the login taken back
+    assert window["expires_at"] > datetime.now(UTC)

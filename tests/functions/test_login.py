@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -10,6 +11,9 @@ import pytest
 from shared import config
 from shared.data.client import get_database
 from tests.support import PASSWORD, TEST_JWT_SECRET, invoke, load_event, register
+
+FIXTURE_ADDRESS = "203.0.113.10"  # the fixture's requestContext.identity.sourceIp
+ADDRESS_KEY = f"ada@example.com {FIXTURE_ADDRESS}"
 
 
 def test_login_fixture_returns_bearer_token_for_the_user() -> None:
@@ -113,12 +117,17 @@ def test_login_operator_objects_unknown_and_missing_fields_return_422(body: dict
     assert result.body["detail"][0]["loc"][0] == "body"
 
 
-def _login(email: str = "ada@example.com", password: str = PASSWORD):
-    return invoke("login", body={"email": email, "password": password})
+def _login(email: str = "ada@example.com", password: str = PASSWORD, *, source_ip: str | None = None):
+    return invoke("login", body={"email": email, "password": password}, source_ip=source_ip)
 
 
-def _fail(times: int, email: str = "ada@example.com") -> list[int]:
-    return [_login(email, "wrong password").status for _ in range(times)]
+def _fail(times: int, email: str = "ada@example.com", *, source_ip: str | None = None) -> list[int]:
+    return [_login(email, "wrong password", source_ip=source_ip).status for _ in range(times)]
+
+
+def _count(key: str) -> int | None:
+    stored = get_database().login_attempts.find_one({"_id": key})
+    return None if stored is None else int(stored["count"])
 
 
 def test_login_after_max_failures_is_429_the_same_for_known_and_unknown_emails() -> None:
@@ -144,8 +153,8 @@ def test_login_throttle_window_is_login_window_minutes_from_the_first_failure() 
 
     assert result.status == 429
     assert 899 <= int(result.headers["Retry-After"]) <= 900
-    stored = get_database().login_attempts.find_one({"_id": "ada@example.com"})
-    assert stored["count"] == 6
+    assert _count(ADDRESS_KEY) == 6
+    assert _count("ada@example.com") == 5  # the refused attempt is not counted against the email
 
 
 def test_login_with_the_right_password_while_throttled_is_429() -> None:
@@ -173,7 +182,8 @@ def test_successful_login_clears_the_failure_count() -> None:
 
     assert _login().status == 200
 
-    assert get_database().login_attempts.count_documents({}) == 0
+    assert _count(ADDRESS_KEY) is None
+    assert _count("ada@example.com") == 4  # the failures still count against the email, the success not
     assert _fail(5) == [401] * 5
     assert _login().status == 429
 
@@ -185,7 +195,7 @@ def test_inactive_login_with_the_right_password_clears_the_count_too() -> None:
 
     assert _login().status == 403
 
-    assert get_database().login_attempts.count_documents({}) == 0
+    assert _count(ADDRESS_KEY) is None
 
 
 def test_login_after_the_window_passes_is_allowed_again() -> None:
@@ -193,10 +203,10 @@ def test_login_after_the_window_passes_is_allowed_again() -> None:
     _fail(6)
     # The window is over; the TTL monitor has not removed the document yet.
     past = datetime.now(UTC) - timedelta(seconds=1)
-    get_database().login_attempts.update_one({"_id": "ada@example.com"}, {"$set": {"expires_at": past}})
+    get_database().login_attempts.update_many({}, {"$set": {"expires_at": past}})
 
     assert _login(password="wrong password").status == 401
-    stored = get_database().login_attempts.find_one({"_id": "ada@example.com"})
+    stored = get_database().login_attempts.find_one({"_id": ADDRESS_KEY})
     assert stored["count"] == 1
     assert stored["expires_at"] > datetime.now(UTC) + timedelta(minutes=14)
     assert _login().status == 200
@@ -254,3 +264,51 @@ def test_each_login_starts_its_own_session() -> None:
     sessions = list(get_database().sessions.find({"user_id": user["id"]}))
     assert len(sessions) == 2
     assert first["refresh_token"] != second["refresh_token"]
+
+
+def test_failures_from_one_address_do_not_throttle_the_owner_elsewhere() -> None:
+    register()
+
+    assert _fail(6, source_ip="198.51.100.66") == [401] * 5 + [429]
+
+    assert _login(password="wrong password").status == 401
+    assert _login().status == 200
+    assert _login(source_ip="198.51.100.66").status == 429
+
+
+def test_failures_from_many_addresses_throttle_the_email_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_EMAIL", "6")
+    register()
+
+    statuses = [s for n in range(3) for s in _fail(2, source_ip=f"198.51.100.{n}")]
+    throttled = _login(source_ip="192.0.2.1")  # a fresh address, the right password
+
+    assert statuses == [401] * 6
+    assert throttled.status == 429
+    assert 899 <= int(throttled.headers["Retry-After"]) <= 900
+    assert _login("nobody@example.com").status == 401  # other emails are not affected
+
+
+def test_a_password_registered_in_nfc_logs_in_when_sent_in_nfd() -> None:
+    nfc = "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e"
+    nfd = unicodedata.normalize("NFD", nfc)
+    register(password=nfc)
+
+    assert nfd != nfc
+    assert _login(password=nfd).status == 200
+    assert _login(password=nfc).status == 200
+    assert _login(password="cafe creme brulee").status == 401
+
+
+def test_a_hash_made_before_normalisation_is_accepted_and_rehashed_from_the_normal_form() -> None:
+    nfd = unicodedata.normalize("NFD", "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e")
+    user = register()
+    legacy = bcrypt.hashpw(nfd.encode(), bcrypt.gensalt(rounds=4)).decode()  # as the old code stored it
+    get_database().users.update_one({"_id": user["id"]}, {"$set": {"hashed_password": legacy}})
+
+    assert _login(password=nfd).status == 200
+
+    rehashed = get_database().users.find_one({"_id": user["id"]})["hashed_password"]
+    assert rehashed != legacy
+    assert bcrypt.checkpw(unicodedata.normalize("NFKC", nfd).encode(), rehashed.encode())
+    assert _login(password=unicodedata.normalize("NFC", nfd)).status == 200

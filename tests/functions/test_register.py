@@ -75,6 +75,16 @@ def test_register_password_over_72_utf8_bytes_returns_422_and_stores_nothing() -
     assert get_database().users.count_documents({}) == 0
 
 
+def test_register_password_that_nfkc_makes_longer_than_72_bytes_returns_422() -> None:
+    password = "\ufdfa" * 3 + "aaaaa"  # 14 bytes as sent, 104 once normalised (NFKC), as it is hashed
+
+    result = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": password})
+
+    assert result.status == 422
+    assert "72 bytes" in result.body["detail"][0]["msg"]
+    assert get_database().users.count_documents({}) == 0
+
+
 def test_register_password_of_exactly_72_bytes_is_accepted() -> None:
     result = invoke("register", body={"email": "ada@example.com", "username": "ada", "password": "é" * 36})
 

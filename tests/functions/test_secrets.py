@@ -97,6 +97,8 @@ def test_inside_lambda_only_the_token_functions_fail_at_start_without_jwt_secret
     monkeypatch.delenv("JWT_SECRET")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", f"prompt-api-{route}")
     monkeypatch.setenv("MONGODB_URI", "mongodb://127.0.0.1:1/")
+    monkeypatch.setenv("MAIL_FROM", "no-reply@mail.prompt-api.test")  # the forgot function's own check
+    monkeypatch.setenv("PASSWORD_RESET_URL", "https://app.prompt-api.test/reset")
 
     if route in TOKEN_FUNCTIONS:
         with pytest.raises(ConfigurationError, match="JWT_SECRET_ARN"):

@@ -90,12 +90,13 @@ def test_sweeper_removes_orphans_and_keeps_the_data_of_existing_and_deleting_use
     db.prompts.insert_many([{"_id": new_id(), "user_id": orphan, "content": "x", "created_at": now} for _ in range(3)])
     db.sessions.insert_one({"_id": new_id(), "user_id": orphan, "created_at": now, "ended_at": now})
     db.idempotency.insert_one({"_id": "h", "user_id": orphan, "expiration": now + timedelta(hours=1)})
+    db.reset_tokens.insert_one({"_id": "t", "user_id": orphan, "created_at": now, "expires_at": now})
 
     result = _run()
 
-    assert result == {"deletions_completed": 0, "orphans_removed": 5}
+    assert result == {"deletions_completed": 0, "orphans_removed": 6}
     assert set(_documents_of(orphan).values()) == {0}
-    assert _documents_of(kept["id"]) == {"prompts": 1, "idempotency": 0, "sessions": 1, "users": 1}
+    assert _documents_of(kept["id"]) == {"prompts": 1, "idempotency": 0, "reset_tokens": 0, "sessions": 1, "users": 1}
     assert _documents_of(deleting)["users"] == 1
     assert _run() == {"deletions_completed": 0, "orphans_removed": 0}  # idempotent
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from shared import config
-from shared.config import DatabaseSettings, HttpSettings, PasswordSettings, TokenSettings
+from shared.config import DatabaseSettings, HttpSettings, PasswordSettings, RecoverySettings, TokenSettings
 from shared.errors import ConfigurationError
 
 STRONG = "a-strong-secret-of-sufficient-length-0123456789"
@@ -28,6 +28,11 @@ def test_defaults() -> None:
     assert database.secrets_max_age == tokens.secrets_max_age == 300
     assert (passwords.bcrypt_rounds, passwords.login_max_failures, passwords.login_window_minutes) == (12, 5, 15)
     assert HttpSettings.from_env({}).cors_allow_origins == ("*",)
+    passwords_and_recovery = (passwords.login_max_failures_per_email, RecoverySettings.from_env({}))
+    assert passwords_and_recovery[0] == 100
+    recovery = passwords_and_recovery[1]
+    assert (recovery.password_reset_minutes, recovery.password_reset_max_requests) == (30, 3)
+    assert recovery.mail_from is None and recovery.password_reset_url is None
 
 
 def test_cors_origins_are_a_comma_separated_list() -> None:
@@ -48,6 +53,9 @@ def test_cors_origins_are_a_comma_separated_list() -> None:
         (TokenSettings, {"AWS_LAMBDA_FUNCTION_NAME": "f", "JWT_SECRET": "changeme"}, "JWT_SECRET"),
         (DatabaseSettings, {"AWS_LAMBDA_FUNCTION_NAME": "f"}, "MONGODB_URI"),
         (DatabaseSettings, {"MONGODB_TIMEOUT_MS": "10"}, "MONGODB_TIMEOUT_MS"),
+        (RecoverySettings, {"PASSWORD_RESET_MINUTES": "1"}, "PASSWORD_RESET_MINUTES"),
+        (RecoverySettings, {"PASSWORD_RESET_MAX_REQUESTS": "0"}, "PASSWORD_RESET_MAX_REQUESTS"),
+        (PasswordSettings, {"LOGIN_MAX_FAILURES_PER_EMAIL": "many"}, "LOGIN_MAX_FAILURES_PER_EMAIL"),
     ],
 )
 def test_bad_configuration_names_the_variable(group: Any, env: dict[str, str], names: str) -> None:

@@ -33,7 +33,7 @@ def test_ensure_indexes_twice_changes_nothing_the_second_time() -> None:
     assert [(e.outcome, str(e)) for e in first] == [(CREATED, f"{c}.{i.name}") for c, ix in INDEXES.items() for i in ix]
     assert [e.outcome for e in second] == [PRESENT] * len(first)
     assert {name: database[name].index_information() for name in INDEXES} == before
-    assert len(first) == sum(len(indexes) for indexes in INDEXES.values()) == 11
+    assert len(first) == sum(len(indexes) for indexes in INDEXES.values()) == 14
 
 
 def test_make_indexes_without_mongodb_uri_says_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:

@@ -77,3 +77,44 @@ def test_database_hook_creates_the_indexes_in_the_functions_database() -> None:
     sessions = client[config.DEFAULT_DB_NAME].sessions.index_information()
     assert users["email_unique"]["unique"] is True
     assert sessions["expires"]["expireAfterSeconds"] == 0
+
+
+def test_mail_hook_installs_the_stand_in_as_the_layers_mailer() -> None:
+    from local_api.outbox import Outbox
+    from shared.mail import mailer
+
+    outbox = Outbox(None)
+    project.MailHook().install(outbox)
+
+    assert mailer.get_mailer() is outbox
+
+
+def test_outbox_prints_each_mail_and_keeps_it_under_the_data_directory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import email
+    import email.policy
+
+    from local_api.outbox import Outbox
+
+    outbox = Outbox(tmp_path)
+    with caplog.at_level("INFO", logger="local_api"):
+        outbox.send(sender="a@example.org", to="b@example.org", subject="Hello", text="Line one\nhttps://x?token=t\n")
+
+    (path,) = (tmp_path / "mail").glob("*.eml")
+    kept = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert (kept["From"], kept["To"], kept["Subject"]) == ("a@example.org", "b@example.org", "Hello")
+    assert kept.get_content() == "Line one\nhttps://x?token=t\n"  # type: ignore[attr-defined]
+    assert "https://x?token=t" in caplog.text
+    assert str(path) in caplog.text
+    assert len(outbox.sent) == 1
+
+
+def test_an_in_memory_outbox_writes_nothing(tmp_path: Path) -> None:
+    from local_api.outbox import Outbox
+
+    outbox = Outbox(None)
+    outbox.send(sender="a@example.org", to="b@example.org", subject="Hello", text="x")
+
+    assert outbox.folder is None
+    assert [m["To"] for m in outbox.sent] == ["b@example.org"]

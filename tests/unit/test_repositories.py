@@ -138,3 +138,13 @@ def test_ensure_indexes_creates_the_session_and_login_attempt_indexes() -> None:
     assert sessions["expires"]["expireAfterSeconds"] == 0
     assert attempts["expires"]["key"] == [("expires_at", 1)]
     assert attempts["expires"]["expireAfterSeconds"] == 0
+
+
+def test_ensure_indexes_creates_the_reset_token_and_request_indexes() -> None:
+    tokens = get_database().reset_tokens.index_information()
+    requests = get_database().reset_requests.index_information()
+
+    assert tokens["user"]["key"] == [("user_id", 1), ("created_at", 1)]
+    assert tokens["expires"]["key"] == [("expires_at", 1)]
+    assert tokens["expires"]["expireAfterSeconds"] == 0
+    assert requests["expires"]["expireAfterSeconds"] == 0

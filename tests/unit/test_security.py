@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -10,7 +11,7 @@ import jwt
 import pytest
 
 from shared.accounts.access_tokens import ALGORITHM, create_access_token, decode_access_token, key_id
-from shared.accounts.passwords import hash_cost, hash_password, needs_rehash, verify_password
+from shared.accounts.passwords import check_password, hash_cost, hash_password, needs_rehash, verify_password
 from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
 
 SECRET = "unit-test-secret-0123456789-0123456789"
@@ -50,6 +51,71 @@ def test_verify_password_without_hash_spends_a_bcrypt_check(monkeypatch: pytest.
     assert verify_password("whatever-pass", None, rounds=4) is False
     assert len(calls) == 1
     assert calls[0].startswith(b"$2b$04$")
+
+
+def _costs_checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The bcrypt cost of every check made from now on, in order."""
+    costs: list[int] = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, h: costs.append(hash_cost(h.decode())) or real(pw, h))
+    return costs
+
+
+def test_a_hash_of_a_lower_cost_also_spends_a_check_at_the_configured_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = hash_password("s3cret-pass", rounds=4)
+    costs = _costs_checked(monkeypatch)
+
+    assert check_password("wrong-pass", old, rounds=6).matches is False
+    assert costs == [4, 6]  # an unknown email spends [6]: the cost-4 check is 1/4 of it on top
+
+
+def test_a_hash_of_the_configured_cost_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    current = hash_password("s3cret-pass", rounds=5)
+    costs = _costs_checked(monkeypatch)
+
+    assert check_password("wrong-pass", current, rounds=5).matches is False
+    assert check_password("wrong-pass", None, rounds=5).matches is False
+    assert costs == [5, 5]
+
+
+def test_a_right_password_on_a_hash_of_another_cost_is_stale() -> None:
+    assert check_password("s3cret-pass", hash_password("s3cret-pass", rounds=4), rounds=5).stale is True
+    assert check_password("s3cret-pass", hash_password("s3cret-pass", rounds=5), rounds=5).stale is False
+
+
+def test_passwords_are_hashed_and_checked_in_nfkc() -> None:
+    nfd = unicodedata.normalize("NFD", "Ångström über")
+    hashed = hash_password(nfd, rounds=4)
+
+    assert bcrypt.checkpw(unicodedata.normalize("NFKC", nfd).encode(), hashed.encode())
+    assert check_password(unicodedata.normalize("NFC", nfd), hashed, rounds=4) == check_password(nfd, hashed, rounds=4)
+    assert check_password("\uff21ngstr\u00f6m \u00fcber", hashed, rounds=4).matches is False  # not the same Å
+    assert check_password("\uff21", hash_password("A", rounds=4), rounds=4).matches is True  # full-width A is A
+
+
+def test_a_hash_of_the_text_as_sent_before_normalisation_matches_and_is_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    nfd = unicodedata.normalize("NFD", "Ångström über")
+    legacy = bcrypt.hashpw(nfd.encode(), bcrypt.gensalt(rounds=4)).decode()
+    costs = _costs_checked(monkeypatch)
+
+    check = check_password(nfd, legacy, rounds=4)
+
+    assert check.matches is True
+    assert check.stale is True
+    assert costs == [4, 4]  # the normal form first, then the text as sent
+
+
+def test_an_unnormalised_password_of_an_unknown_user_spends_both_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    costs = _costs_checked(monkeypatch)
+
+    assert check_password(unicodedata.normalize("NFD", "Ångström"), None, rounds=4).matches is False
+    assert check_password("plain ascii", None, rounds=4).matches is False
+    assert costs == [4, 4, 4]
+
+
+def test_hash_password_refuses_what_nfkc_makes_longer_than_72_bytes() -> None:
+    with pytest.raises(ValueError, match="72 bytes"):
+        hash_password("\ufdfa" * 3 + "aaaaa", rounds=4)  # 14 bytes as sent, 104 in NFKC
 
 
 def test_verify_password_over_72_bytes_is_false_not_an_error() -> None:

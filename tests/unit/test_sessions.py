@@ -38,6 +38,7 @@ from shared.prompts.models import PromptCreate
 from shared.prompts.prompts import PromptRepository
 from tests.support import PASSWORD
 
+ADDRESS = "203.0.113.10"
 _OPERATIONS = (
     "find_one",
     "find_one_and_update",
@@ -86,7 +87,7 @@ def _user(email: str = "ada@example.com") -> str:
 
 
 def _login(email: str = "ada@example.com", password: str = PASSWORD) -> Token:
-    return log_in(UserLogin(email=email, password=password))
+    return log_in(UserLogin(email=email, password=password), client_address=ADDRESS)
 
 
 @pytest.fixture
@@ -140,7 +141,8 @@ def test_concurrent_wrong_logins_get_at_most_max_failures_401s() -> None:
 
     assert sum(isinstance(o, Unauthorized) for o in outcomes) == 5
     assert sum(isinstance(o, TooManyRequests) for o in outcomes) == 15
-    assert get_database().login_attempts.find_one({"_id": "ada@example.com"})["count"] == 20
+    assert get_database().login_attempts.find_one({"_id": f"ada@example.com {ADDRESS}"})["count"] == 20
+    assert get_database().login_attempts.find_one({"_id": "ada@example.com"})["count"] == 5
 
 
 @pytest.mark.usefixtures("store", "serialized_store")
@@ -163,7 +165,7 @@ def test_concurrent_password_changes_exactly_one_wins() -> None:
     def change() -> Token:
         with take:
             data = next(pending)
-        return change_password(user_id, "the caller", data)
+        return change_password(user_id, "the caller", data, client_address=ADDRESS)
 
     outcomes = _together(len(changes), change)
 
@@ -185,7 +187,10 @@ def test_new_session_after_a_password_change_is_valid_and_older_ones_are_not() -
     user_id = _user()
     before = _login()
     changed = change_password(
-        user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="another password")
+        user_id,
+        "the caller",
+        PasswordChange(current_password=PASSWORD, new_password="another password"),
+        client_address=ADDRESS,
     )
     user = get_database().users.find_one({"_id": user_id})
 
@@ -286,14 +291,14 @@ def test_delete_account_failing_halfway_is_dead_at_once_and_finished_by_its_retr
 
     monkeypatch.setattr(SessionRepository, "delete_all", fail)
     with pytest.raises(ServiceUnavailable):
-        delete_account(user_id, "the caller", AccountDeletion(password=PASSWORD))
+        delete_account(user_id, "the caller", AccountDeletion(password=PASSWORD), client_address=ADDRESS)
     assert get_database().prompts.count_documents({}) == 0
     assert UserRepository().get_by_email("ada@example.com") is None  # no login, no recovery
     with pytest.raises(Unauthorized):
         refresh_session(TokenRefresh(refresh_token=pair.refresh_token))
 
     monkeypatch.undo()
-    delete_account(user_id, "the caller", AccountDeletion(password="not even checked"))
+    delete_account(user_id, "the caller", AccountDeletion(password="not even checked"), client_address=ADDRESS)
 
     assert {name: get_database()[name].count_documents({}) for name in ("users", "sessions", "prompts")} == {
         "users": 0,
@@ -322,7 +327,10 @@ def test_login_whose_password_changed_before_its_session_started_is_refused(monk
     def start_after_a_change(self: SessionRepository, *args: Any, **kwargs: Any) -> Any:
         monkeypatch.setattr(SessionRepository, "start", real_start)
         change_password(
-            user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile")
+            user_id,
+            "the caller",
+            PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"),
+            client_address=ADDRESS,
         )
         return real_start(self, *args, **kwargs)
 
@@ -345,7 +353,10 @@ def test_login_whose_password_changed_after_its_check_has_its_session_ended(monk
         result = real_has_password(self, *args)
         sessions_before_change.extend(s["_id"] for s in get_database().sessions.find())
         change_password(
-            user_id, "the caller", PasswordChange(current_password=PASSWORD, new_password="changed meanwhile")
+            user_id,
+            "the caller",
+            PasswordChange(current_password=PASSWORD, new_password="changed meanwhile"),
+            client_address=ADDRESS,
         )
         return result
 

@@ -1,0 +1,103 @@
+"""``make account ARGS="<command> <email>"``: an operator's actions on one account, against MONGODB_URI.
+
+    deactivate EMAIL     the account can no longer log in (403) and every session ends at once
+    reactivate EMAIL     it can log in again (its ended sessions stay ended)
+    end-sessions EMAIL   every live session ends (refresh tokens refused, access tokens refused by the
+                         authorizer once API Gateway's cache of them expires)
+    sessions EMAIL       the account and its sessions: ids and times, never a token or a hash
+
+It runs ``python -m shared.accounts.admin`` with the functions' own code (the layer carries it; no
+function imports it), on the database at MONGODB_URI (or MONGODB_URI_SECRET_ARN's) named
+MONGODB_DB_NAME. Exit status 0 done, 1 no such account or the database unreachable, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TextIO
+
+from shared.accounts.deactivate import deactivate
+from shared.accounts.models import UserPublic
+from shared.accounts.sessions import SessionRepository
+from shared.accounts.users import UserRepository
+from shared.data.client import NOT_CONFIGURED, get_database
+from shared.errors import ServiceUnavailable
+
+PROG = 'make account ARGS="<command> <email>"'
+COMMANDS = ("deactivate", "reactivate", "end-sessions", "sessions")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="An operator's actions on one account.")
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("email", help="the account's email (any letter case)")
+    return parser
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _show(user: UserPublic, out: TextIO) -> None:
+    state = "active" if user.is_active else "inactive"
+    out.write(f"user {user.id} {user.email} ({state}, registered {_when(user.created_at)})\n")
+    sessions = SessionRepository().of_user(user.id)
+    out.write(f"{len(sessions)} session(s):\n")
+    for s in sessions:
+        ended = s.get("ended_at")
+        status = "live" if ended is None else f"ended {_when(ended)} ({s.get('end_reason') or 'unknown'})"
+        out.write(
+            f"  {s['_id']}  created {_when(s.get('created_at'))}  last refresh {_when(s.get('rotated_at'))}"
+            f"  expires {_when(s.get('expires_at'))}  {status}\n"
+        )
+
+
+def run(command: str, email: str, out: TextIO) -> int:
+    """Do ``command`` on the account of ``email``; the exit status."""
+    users = UserRepository()
+    found = users.get_by_email(email.strip().lower())
+    if found is None:
+        sys.stderr.write(f"make account: no account has the email {email}\n")
+        return 1
+    user: UserPublic = found
+    if command == "deactivate":
+        deactivate(user.id)
+        out.write(f"{user.email}: deactivated; every session ended\n")
+    elif command == "reactivate":
+        users.reactivate(user.id)
+        out.write(f"{user.email}: active again (ended sessions stay ended)\n")
+    elif command == "end-sessions":
+        ended = SessionRepository().end_all(user.id, reason="operator")
+        out.write(f"{user.email}: {ended} live session(s) ended\n")
+    else:
+        _show(user, out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:  # argparse has printed the usage
+        return 2 if e.code else 0
+    if not (os.environ.get("JWT_SECRET") or os.environ.get("JWT_SECRET_ARN")):
+        # The settings insist on the signing secret every function needs; this tool signs nothing.
+        os.environ["JWT_SECRET"] = secrets.token_urlsafe(32)
+    try:
+        get_database()
+        return run(args.command, args.email, sys.stdout)
+    except ServiceUnavailable as e:
+        if e.detail == NOT_CONFIGURED:
+            sys.stderr.write("make account: set MONGODB_URI (and MONGODB_DB_NAME) to the database of the accounts\n")
+            return 2
+        sys.stderr.write(f"make account: {e.detail}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Ask for a password reset: a single-use link mailed to the account's address, the same answer for
+every email."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from shared.accounts.reset_requests import ResetRequestRepository
+from shared.accounts.reset_tokens import ResetTokenRepository, new_reset_token
+from shared.accounts.users import UserRepository
+from shared.config import recovery_settings
+from shared.data.windows import seconds_until
+from shared.errors import ConfigurationError, MailNotSent, TooManyRequests
+from shared.ids import new_id
+from shared.mail.mailer import get_mailer
+from shared.metrics import Metric, count
+
+logger = logging.getLogger(__name__)
+
+TOO_MANY_REQUESTS = "Too many password reset requests for this email; try again later"
+REQUEST_WINDOW = timedelta(hours=1)
+SUBJECT = "Reset your Prompt API password"
+LOCAL_MAIL_FROM = "Prompt API <no-reply@localhost>"
+LOCAL_RESET_URL = "http://127.0.0.1:3000/reset-password"
+_PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
+
+
+_REQUIRED = {
+    "MAIL_FROM": "(template parameter MailFrom) to an address of an SES verified identity",
+    "PASSWORD_RESET_URL": "(template parameter PasswordResetUrl) to the page that opens the reset link",
+}
+
+
+def _is_placeholder(name: str, value: str) -> bool:
+    host = value.rpartition("@")[2] if name == "MAIL_FROM" else (urlsplit(value).hostname or "")
+    return host.lower().rstrip(">").endswith(_PLACEHOLDER_DOMAINS)
+
+
+def reset_mail_settings() -> tuple[str, str]:
+    """The sender and the reset page: MAIL_FROM and PASSWORD_RESET_URL. Inside Lambda both must be set,
+    and not to the template's example.com placeholders (ConfigurationError naming the variable, at start);
+    outside Lambda they default to local values (the local API's mail stand-in does not care)."""
+    settings = recovery_settings()
+    sender, url = settings.mail_from, settings.password_reset_url
+    if settings.in_lambda:
+        for name, value in (("MAIL_FROM", sender), ("PASSWORD_RESET_URL", url)):
+            if not value or _is_placeholder(name, value):
+                raise ConfigurationError(f"Set {name} {_REQUIRED[name]}; it is unset or an example.com placeholder")
+    return sender or LOCAL_MAIL_FROM, url or LOCAL_RESET_URL
+
+
+def reset_link(url: str, token: str) -> str:
+    """``url`` with the token in its query string (the token is URL-safe as it is)."""
+    return f"{url}{'&' if '?' in url else '?'}token={token}"
+
+
+class SendTime:
+    """How long handing a mail over takes in this container (a moving average of real sends), so that
+    a request that sends nothing can take as long. Starts at a typical SES call from Lambda."""
+
+    def __init__(self, initial_s: float = 0.05, weight: float = 0.2) -> None:
+        self.initial_s = initial_s
+        self.weight = weight
+        self.forget()
+
+    def forget(self) -> None:
+        """Back to the initial estimate (a fresh container)."""
+        self.seconds = self.initial_s
+        self.observed = 0
+
+    def observe(self, seconds: float) -> None:
+        """One more real send: the mean of the first ones, then a moving average that follows change."""
+        self.observed += 1
+        self.seconds += max(self.weight, 1 / self.observed) * (seconds - self.seconds)
+
+
+send_time = SendTime()
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link to ``email`` when it belongs to an active account; the same answer, after the
+    same work, when it does not.
+
+    Every request is counted first: past PASSWORD_RESET_MAX_REQUESTS for one email within an hour it is a
+    429 with ``Retry-After``, whether the email is registered or not. Then, for every email, the same
+    database operations: the user looked up, a token stored (voiding earlier ones). An unknown or inactive
+    email's token belongs to a random id nobody has, is never mailed, and expires like the others. A
+    known one is mailed; otherwise the request waits as long as a send takes in this container. A send
+    that fails is logged and counted (PasswordResetMailFailed, alarmed) but still answers 202: anything
+    else would tell which emails are registered.
+    """
+    settings = recovery_settings()
+    sender, url = reset_mail_settings()
+    mailer = get_mailer()
+    requests, window_ends = ResetRequestRepository().reserve(email, window=REQUEST_WINDOW)
+    if requests > settings.password_reset_max_requests:
+        count(Metric.PASSWORD_RESET_THROTTLED)
+        raise TooManyRequests(TOO_MANY_REQUESTS, retry_after=seconds_until(window_ends))
+    count(Metric.PASSWORD_RESET_REQUESTED)
+    user = UserRepository().get_by_email(email)
+    owner = user if user is not None and user.is_active else None
+    token = new_reset_token()
+    minutes = settings.password_reset_minutes
+    ResetTokenRepository().issue(owner.id if owner else new_id(), token, lifetime=timedelta(minutes=minutes))
+    if owner is None:
+        time.sleep(send_time.seconds)
+        return
+    text = (
+        f"Someone, hopefully you, asked to reset the password of the Prompt API account {owner.email}.\n\n"
+        f"To choose a new password, open this link within {minutes} minutes:\n\n"
+        f"{reset_link(url, token)}\n\n"
+        "The link works once. If you did not ask for it, ignore this mail: your password stays as it is.\n"
+    )
+    started = time.perf_counter()
+    try:
+        mailer.send(sender=sender, to=owner.email, subject=SUBJECT, text=text)
+    except MailNotSent as e:
+        logger.error("Password reset mail not sent: %s", e)
+        count(Metric.PASSWORD_RESET_MAIL_FAILED)
+    except Exception as e:  # a stand-in's or the SDK's own error: the same answer, never a 500
+        logger.error("Password reset mail not sent: %s", type(e).__name__)
+        count(Metric.PASSWORD_RESET_MAIL_FAILED)
+    else:
+        send_time.observe(time.perf_counter() - started)
