@@ -72,10 +72,15 @@ def sam_built_layer() -> Path:
     if not SAM_BUILT_LAYER.is_dir():
         pytest.skip("no .aws-sam/build/SharedLayer: `make build` makes one")
     built = SAM_BUILT_LAYER / "python" / "shared"
-    stale = [p.name for p in (ROOT / "shared").glob("*.py") if not same_file(p, built / p.name)]
+    stale = [str(p) for p in shared_sources() if not same_file(ROOT / "shared" / p, built / p)]
     if stale:
         pytest.skip(f".aws-sam/build is older than shared/ ({', '.join(sorted(stale))}): `make build` updates it")
     return SAM_BUILT_LAYER
+
+
+def shared_sources() -> list[Path]:
+    """Every module of the shared package, subpackages included, relative to shared/."""
+    return sorted(p.relative_to(ROOT / "shared") for p in (ROOT / "shared").rglob("*.py"))
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -115,8 +120,9 @@ def test_shared_package_is_importable_from_the_python_folder(layer: Path) -> Non
     built = layer / "python" / "shared"
 
     assert (built / "__init__.py").is_file()
-    assert sorted(p.name for p in built.glob("*.py")) == sorted(p.name for p in (ROOT / "shared").glob("*.py"))
-    assert all(same_file(p, built / p.name) for p in (ROOT / "shared").glob("*.py"))
+    assert (built / "accounts" / "authorize.py").is_file()  # the subpackages too
+    assert sorted(p.relative_to(built) for p in built.rglob("*.py")) == shared_sources()
+    assert all(same_file(ROOT / "shared" / p, built / p) for p in shared_sources())
 
 
 def test_runtime_dependencies_are_there_at_their_pins(layer: Path) -> None:
@@ -161,7 +167,7 @@ def test_every_module_has_python313_bytecode_that_needs_no_source_check(layer: P
     assert sources
     assert missing == []
     assert other == []
-    for source in (site / "shared").glob("*.py"):
+    for source in (site / "shared").rglob("*.py"):
         header = (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").read_bytes()[:8]
         assert header[:4] == magic_number_313, source.name
         assert int.from_bytes(header[4:8], "little") == 0b01, f"{source.name}: not an unchecked hash-based pyc"
