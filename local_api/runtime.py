@@ -91,8 +91,10 @@ class FunctionRuntime:
         region: str,
         account_id: str,
         hot_reload: bool = True,
+        before_invoke: Callable[[str], None] | None = None,
     ) -> None:
         self.template = template
+        self.before_invoke = before_invoke
         self.environment = environment
         self.store = store
         self.region = region
@@ -120,6 +122,8 @@ class FunctionRuntime:
             if self.store is not None:
                 self.store.install()
             handler = self.handler(function_id)
+            if self.before_invoke is not None:
+                self.before_invoke(request_id)
             context = LambdaContext(function, region=self.region, account_id=self.account_id, request_id=request_id)
             try:
                 return handler(event, context)
