@@ -754,3 +754,20 @@ def test_waf_common_rule_set_only_counts_on_bodies_as_prompts_are_arbitrary_text
 def test_the_api_opens_only_after_the_indexes_exist() -> None:
     assert "MongoIndexes" in RESOURCES["Api"]["DependsOn"]
     assert RESOURCES["MongoIndexes"]["Type"] == "Custom::MongoIndexes"
+
+
+def test_every_function_takes_the_concurrency_cap_so_the_runbooks_count_is_the_templates() -> None:
+    # docs/operations.md, Capacity: F is `grep -c 'AWS::Serverless::Function' template.yaml`.
+    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    capped = [
+        f
+        for f in FUNCTIONS
+        if "ReservedConcurrentExecutions" not in RESOURCES[f]["Properties"]
+        and not opts_out(f, "ReservedConcurrentExecutions")
+    ]
+
+    assert GLOBALS["ReservedConcurrentExecutions"]["Fn::If"][0] == "CapsConcurrency"
+    assert len(capped) == len(FUNCTIONS) == text.count("AWS::Serverless::Function")
+    assert "grep -c 'AWS::Serverless::Function' template.yaml" in (ROOT / "docs/operations.md").read_text(
+        encoding="utf-8"
+    )
