@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean sam-install build deploy indexes migrate-seed account logs sync
+.PHONY: install test lint format start-api bench openapi events docs-check clean distclean sam-install build deploy delete secrets indexes migrate-seed account logs sync
 
 install: $(VENV_STAMP)
 
@@ -90,8 +90,14 @@ account: install
 docs-check: install
 	$(BIN)/python -m tests.integration.docs_check
 
+# What make, the tests and the tools write: the venv, the build, caches, the benchmarks' installs (.bench)
+# and the local API's data (.local: its store and JWT secret). distclean also removes SAM CLI's venv
+# (about 340 MB, slow to install again).
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis out
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis out .bench .local
+
+distclean: clean
+	rm -rf $(SAM_VENV)
 
 # aws-sam-cli pins its own pydantic, boto3 and Flask, so it lives in its own venv, never in .venv.
 sam-install: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
@@ -106,11 +112,24 @@ $(SAM_VENV)/.installed-$(SAM_CLI_VERSION):
 build: sam-install
 	@py313="$$(layers/find-python313.sh)" && echo "python3.13: $$py313" && PATH="$$py313:$$PATH" $(SAM) build
 
+# OVERRIDES adds template parameters to ENV's parameter_overrides of samconfig.toml (sam deploy would take a
+# --parameter-overrides of its own instead of them): make deploy ENV=prod OVERRIDES=DeploymentAlarms=off
 deploy: build
-	$(SAM) deploy --config-env $(ENV)
+	$(SAM) deploy --config-env $(ENV)$(if $(OVERRIDES), --parameter-overrides $(PARAMETER_OVERRIDES) $(OVERRIDES))
 
-# The stack name of ENV, as samconfig.toml gives it to sam deploy.
+# Deletes ENV's stack (sam delete asks first). What stays: docs/operations.md, Teardown.
+delete: sam-install
+	$(SAM) delete --config-env $(ENV)
+
+# Creates or checks what ENV's first deploy needs outside the stack (the MongoDB URI secret, API Gateway's
+# CloudWatch Logs role of the account) and prints the ARNs for samconfig.toml. The URI is read from
+# MONGODB_URI or asked for, never taken as an argument. ARGS: python -m local_api.deploy_prerequisites --help.
+secrets: install
+	$(BIN)/python -m local_api.deploy_prerequisites --env $(ENV) $(ARGS)
+
+# The stack name of ENV, as samconfig.toml gives it to sam deploy, and its deploy's parameter_overrides.
 STACK_NAME = $(shell sed -n '/^\[$(ENV)\.global\.parameters\]/,/^\[/s/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml)
+PARAMETER_OVERRIDES = $(shell sed -n '/^\[$(ENV)\.deploy\.parameters\]/,/^\[/s/^parameter_overrides *= *"\(.*\)"/\1/p' samconfig.toml)
 
 # One function's logs, followed: make logs FN=LoginFunction [ENV=prod] (FN is the template's logical id).
 # All functions share one log group; sam logs prints each line after its log stream, which Lambda names

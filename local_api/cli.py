@@ -37,7 +37,7 @@ from local_api.environment import (
 from local_api.gateway import Gateway
 from local_api.intrinsics import Intrinsics
 from local_api.outbox import Outbox
-from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, process_wide_variables
+from local_api.project import JWT_SECRET, LAYER_PACKAGE, MONGODB_URI, process_wide_variables, set_correlation_id
 from local_api.runtime import FunctionRuntime
 from local_api.server import LocalApiServer
 from local_api.store import DataDirLock, EmbeddedStore, StoreError
@@ -157,8 +157,8 @@ def _wire(
     process = dict(os.environ)
 
     # Embedded-metric-format lines are for CloudWatch; in a terminal they would bury the request log
-    # (POWERTOOLS_METRICS_DISABLED=false in the shell or the env file shows them; Powertools prints the
-    # cold-start metric regardless, once per server).
+    # (POWERTOOLS_METRICS_DISABLED=false in the shell or the env file shows them, the cold-start metric
+    # included: shared.metrics makes that one obey the setting too).
     local_defaults: dict[str, str] = {"POWERTOOLS_METRICS_DISABLED": "true"}
     if provided(JWT_SECRET, env_file, process):
         secret_source = "from the environment" if process.get(JWT_SECRET) else f"from {env_path.name}"
@@ -187,6 +187,7 @@ def _wire(
         account_id=account,
         hot_reload=not args.no_reload,
         outbox=outbox,
+        before_invoke=set_correlation_id,
     )
     docs = ApiDocs(runtime)
     authorizers = TokenAuthorizers()

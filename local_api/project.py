@@ -53,6 +53,22 @@ def process_wide_variables() -> tuple[str, ...]:
     return config.variables_of(config.DatabaseSettings)
 
 
+def set_correlation_id(request_id: str) -> None:
+    """Every log line of the next invocation carries ``request_id`` as its correlation id.
+
+    In one process every function logs through the same Powertools logger (one per service name), whose
+    keys outlive an invocation: the authorizer, which sets no correlation id of its own (its TOKEN event
+    has no request id), printed the previous request's. Set here for every invocation, it is the request's
+    id; the route functions then set the same one from their event. (In Lambda the authorizer's lines
+    have none.)
+    """
+    try:
+        from aws_lambda_powertools import Logger
+    except ModuleNotFoundError:
+        return  # a template whose functions do not use Powertools
+    Logger().set_correlation_id(request_id)
+
+
 class DatabaseHook:
     """Hands one client to the layer through ``shared.data.client.use_client``, and again after a reload.
 

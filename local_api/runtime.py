@@ -94,8 +94,10 @@ class FunctionRuntime:
         account_id: str,
         hot_reload: bool = True,
         outbox: Outbox | None = None,
+        before_invoke: Callable[[str], None] | None = None,
     ) -> None:
         self.application = application
+        self.before_invoke = before_invoke
         self.environment = environment
         self.store = store
         self.outbox = outbox
@@ -125,6 +127,8 @@ class FunctionRuntime:
             if self.store is not None:
                 self.store.expire_due()
             handler = self.handler(function_id)
+            if self.before_invoke is not None:
+                self.before_invoke(request_id)
             context = LocalLambdaContext(
                 function, region=self.region, account_id=self.account_id, request_id=request_id
             )

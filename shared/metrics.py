@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 import warnings
 from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 DEFAULT_NAMESPACE = "PromptApi"
 
@@ -39,7 +42,17 @@ class Metric(StrEnum):
     ORPHANS_REMOVED = "OrphansRemoved"  # documents of no existing user the sweep removed
 
 
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+class _EmfProvider(AmazonCloudWatchEMFProvider):
+    """Powertools' EMF provider, whose ColdStart metric also obeys ``POWERTOOLS_METRICS_DISABLED``
+    (Powertools writes that one through ``single_metric``, which ignores the setting)."""
+
+    def add_cold_start_metric(self, context: Any) -> None:
+        if not is_metrics_disabled():
+            super().add_cold_start_metric(context)
+
+
+_namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
+metrics = Metrics(namespace=_namespace, provider=_EmfProvider(namespace=_namespace))
 
 # Most requests count nothing, and Powertools warns about that on every flush.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

@@ -57,7 +57,10 @@ NEVER_AT_INIT = {
     "contract",  # the OpenAPI and event-fixture generators
     "shared.data.migrate_seed",  # the operator's conversion of a seed database (make migrate-seed)
     "aws_lambda_powertools.utilities.idempotency",  # unused: a keyed write derives its id (shared/prompts)
+    "pymongo_auth_aws",  # pymongo's aws extra: only when a connection authenticates with MONGODB-AWS
 }
+# MongoAuth=iam's connection string (template.yaml, MongoDbUri): nothing is imported for it at init.
+IAM_URI = "mongodb://127.0.0.1:9/?authSource=%24external&authMechanism=MONGODB-AWS"
 
 _SCRIPT = """
 import importlib.util, json, sys
@@ -71,10 +74,12 @@ print(json.dumps(sorted(sys.modules)))
 
 
 @cache
-def loaded_at_init(function: str) -> frozenset[str]:
+def loaded_at_init(function: str, mongodb_uri: str | None = None) -> frozenset[str]:
     """The modules (and their packages) loaded once ``functions/<function>/app.py`` has run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "PYTHON"))}
     env["JWT_SECRET"] = TEST_JWT_SECRET
+    if mongodb_uri:
+        env["MONGODB_URI"] = mongodb_uri
     result = subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(FUNCTIONS_DIR / function / "app.py")],
         cwd=ROOT,
@@ -128,3 +133,46 @@ def test_authorizer_imports_no_resolver_request_models_or_password_code() -> Non
 @pytest.mark.parametrize("function", ["create_prompt", "update_me", "logout"])
 def test_account_writes_that_take_no_password_import_no_password_code(function: str) -> None:
     assert {"shared.accounts.passwords", "shared.accounts.reauthenticate"}.isdisjoint(loaded_at_init(function))
+
+
+@pytest.mark.parametrize("function", ["authorizer", "me", "create_prompt"])
+def test_iam_auth_imports_nothing_more_at_init(function: str) -> None:
+    assert loaded_at_init(function, IAM_URI) == loaded_at_init(function)
+
+
+_AUTHENTICATE = """
+import json, sys
+from pymongo import MongoClient
+from pymongo.synchronous.auth_aws import _authenticate_aws
+
+client = MongoClient(sys.argv[1], connect=False)
+loaded = ["pymongo_auth_aws" in sys.modules]
+
+
+class Refused(Exception):
+    pass
+
+
+class Connection:  # the server's side of the SASL conversation: refused at its first step
+    max_wire_version = 25
+
+    def command(self, *args, **kwargs):
+        raise Refused()
+
+
+try:
+    _authenticate_aws(client.options.pool_options._credentials, Connection())
+except Refused:
+    pass
+print(json.dumps(loaded + ["pymongo_auth_aws" in sys.modules]))
+"""
+
+
+def test_pymongo_imports_its_aws_extra_only_to_authenticate_a_connection() -> None:
+    # MONGODB-AWS signs with the Lambda role's credentials, which Lambda puts in the environment.
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "y"}
+    done = subprocess.run(
+        [sys.executable, "-c", _AUTHENTICATE, IAM_URI], env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert json.loads(done.stdout) == [False, True]  # not for a client, only for its connection's handshake

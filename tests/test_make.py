@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
+from cfnlint.decode import cfn_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
@@ -33,3 +36,55 @@ def test_make_start_api_runs_the_local_api_with_args() -> None:
 
     assert done.returncode != 0
     assert "local_api: --parameter-overrides: NoSuchParameter not a parameter of template.yaml" in done.stderr
+
+
+def recipe(*arguments: str) -> list[str]:
+    """The commands ``make -n`` prints for a verb, its prerequisites' (build, sam-install) left out."""
+    done = make("-n", "-o", "build", "-o", "sam-install", *arguments)
+    assert done.returncode == 0, done.stderr
+    return [line.rstrip() for line in done.stdout.splitlines()]
+
+
+def samconfig_overrides(environment: str) -> list[str]:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    return shlex.split(config[environment]["deploy"]["parameters"]["parameter_overrides"])
+
+
+def test_make_deploy_takes_samconfigs_parameters_alone() -> None:
+    (command,) = recipe("deploy", "ENV=prod")
+
+    assert command.endswith("sam deploy --config-env prod")
+
+
+def test_make_deploy_past_the_alarms_keeps_samconfigs_parameters_and_adds_the_override() -> None:
+    # sam deploy's own --parameter-overrides replaces samconfig's: the recipe passes both.
+    (command,) = recipe("deploy", "ENV=prod", "OVERRIDES=DeploymentAlarms=off")
+    words = shlex.split(command)
+    given = words[words.index("--parameter-overrides") + 1 :]
+    template = cfn_yaml.load(str(ROOT / "template.yaml"))
+
+    assert words[words.index("--config-env") + 1] == "prod"
+    assert given == [*samconfig_overrides("prod"), "DeploymentAlarms=off"]
+    assert "off" in template["Parameters"]["DeploymentAlarms"]["AllowedValues"]
+    assert {item.split("=", 1)[0] for item in given} <= set(template["Parameters"])
+
+
+def test_make_delete_deletes_the_environments_stack() -> None:
+    (command,) = recipe("delete", "ENV=prod")
+
+    assert command.endswith("sam delete --config-env prod")
+
+
+def test_make_secrets_runs_the_prerequisites_tool_for_the_environment() -> None:
+    (command,) = recipe("secrets", "ENV=prod")
+
+    assert command.endswith("-m local_api.deploy_prerequisites --env prod")
+
+
+def test_make_clean_removes_what_the_tools_write_and_distclean_sam_clis_venv() -> None:
+    clean = set(shlex.split(recipe("clean")[0])[2:])
+    distclean = {word for line in recipe("distclean") for word in shlex.split(line)[2:]}
+
+    assert {".venv", ".aws-sam", ".bench", ".local", ".pytest_cache", ".mypy_cache", ".ruff_cache"} <= clean
+    assert ".venv-sam" not in clean
+    assert distclean == clean | {".venv-sam"}

@@ -172,8 +172,10 @@ def test_indexes_function_reads_only_its_own_database_secret() -> None:
     }
 
     (policy,) = function["Policies"]
-    assert policy["Statement"] == [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]
-    assert function["Environment"]["Variables"] == {"MONGODB_URI_SECRET_ARN": secret}
+    reads, decrypts = policy["Statement"]
+    assert reads == {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}
+    assert decrypts["Fn::If"][0] == "HasSecretsKmsKey"  # a customer-managed key on the secrets
+    assert function["Environment"]["Variables"] == {"MONGODB_URI_SECRET_ARN": {"Fn::If": ["IamAuth", "", secret]}}
     assert TEMPLATE["Parameters"]["IndexesMongoDbUriSecretArn"]["Default"] == ""
 
 
@@ -182,7 +184,9 @@ def test_the_sweep_runs_every_5_minutes_within_its_timeout_and_rolls_back_on_fun
     (event,) = RESOURCES["SweeperFunction"]["Properties"]["Events"].values()
     assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", "rate(5 minutes)")
     assert setting("SweeperFunction", "Timeout") < 5 * 60
-    assert {"Ref": "FunctionErrorsAlarm"} in GLOBALS["DeploymentPreference"]["Alarms"]
+    gates = GLOBALS["DeploymentPreference"]["Alarms"]["Fn::If"]  # DeploymentAlarms on, or off
+    assert gates[0] == "DeploymentAlarmsOn" and {"Ref": "FunctionErrorsAlarm"} in gates[1]
+    assert "IgnoreGlobals" not in RESOURCES["SweeperFunction"]  # so its canary has those gates too
 
 
 @pytest.mark.parametrize("function", BCRYPT_FUNCTIONS)
@@ -291,7 +295,8 @@ def test_samconfig_deploys_each_environment_as_its_own_stack(environment: str) -
     deploy = SAMCONFIG[environment]["deploy"]["parameters"]
 
     assert SAMCONFIG[environment]["global"]["parameters"]["stack_name"] == f"prompt-api-{environment}"
-    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    # NAMED_IAM: MongoAuth=iam's FunctionRole has a fixed name, for the Atlas database user that names it.
+    assert deploy["capabilities"].split() == ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
     assert deploy["resolve_s3"] is True
     assert overrides(environment)["StageName"] == environment
 
@@ -383,10 +388,14 @@ def opts_out(function: str, name: str) -> bool:
 GRADUAL = sorted(f for f in FUNCTIONS if not (opts_out(f, "AutoPublishAlias") and f not in ROUTE_FUNCTIONS))
 
 
-def deployment_alarms(function: str) -> list[str]:
-    """The alarms that roll back a deploy of ``function``: Globals' list, then its own (SAM adds them up)."""
+def deployment_alarms(function: str, *, switch: str = "on") -> list[str]:
+    """The alarms that roll back a deploy of ``function`` with DeploymentAlarms=``switch``: Globals' list
+    (``!If [DeploymentAlarmsOn, [...], [NoValue]]``), then its own (SAM adds them up)."""
+    condition, on, off = GLOBALS["DeploymentPreference"]["Alarms"]["Fn::If"]
+    assert TEMPLATE["Conditions"][condition] == {"Fn::Equals": [{"Ref": "DeploymentAlarms"}, "on"]}
     own = RESOURCES[function]["Properties"].get("DeploymentPreference") or {}
-    return [alarm["Ref"] for alarm in [*GLOBALS["DeploymentPreference"]["Alarms"], *own.get("Alarms", [])]]
+    listed = [*(on if switch == "on" else off), *own.get("Alarms", [])]
+    return [alarm["Ref"] for alarm in listed if alarm != {"Ref": "AWS::NoValue"}]
 
 
 @pytest.mark.parametrize("alarm", ALARMS)
@@ -430,9 +439,19 @@ def test_every_function_publishes_the_live_alias_and_deploys_by_the_deployment_t
 def test_every_deployment_preference_names_alarms_of_the_template(function: str) -> None:
     alarms = deployment_alarms(function)
 
-    assert "ApiServerErrorsAlarm" in alarms
+    assert alarms
     assert set(alarms) <= set(ALARMS)
     assert len(alarms) <= 10  # CodeDeploy's limit per deployment group
+    assert deployment_alarms(function, switch="off") == []  # DeploymentAlarms=off: the override
+
+
+# What a database outage moves: the API's 5XX (503s) and every duration (the 2 s server selection).
+OUTAGE_ALARMS = ("ApiServerErrorsAlarm", "ApiLatencyAlarm", "AuthorizerLatencyAlarm")
+
+
+@pytest.mark.parametrize("function", GRADUAL)
+def test_no_canary_is_rolled_back_by_what_a_database_outage_moves(function: str) -> None:
+    assert set(deployment_alarms(function)) & set(OUTAGE_ALARMS) == set()
 
 
 def alias_dimensions(function: str) -> list[dict[str, Any]]:
@@ -451,50 +470,109 @@ APPLICATION_RECORD = {"level": "ERROR", "message": "a handled error, logged", "s
 
 
 def json_filter_matches(pattern: str, event: dict[str, Any]) -> bool:
-    """CloudWatch Logs' JSON filter pattern ``{ $.a.b = "x" && $.c != "y" }`` (the subset used here)."""
+    """CloudWatch Logs' JSON filter pattern ``{ $.a.b = "x" && $.c != "y" && $.d > 0 }`` (the subset used
+    here: strings compared for equality, numbers compared with ``>``)."""
     body = re.fullmatch(r"\{(.*)\}", pattern.strip())
     assert body, pattern
     for clause in body[1].split("&&"):
-        found = re.fullmatch(r'\s*\$\.([\w.]+)\s*(=|!=)\s*"([^"]*)"\s*', clause)
+        found = re.fullmatch(r'\s*\$\.([\w.]+)\s*(?:(=|!=)\s*"([^"]*)"|>\s*(\d+))\s*', clause)
         assert found, clause
-        path, operator, expected = found.groups()
+        path, operator, expected, lower = found.groups()
         value: Any = event
         for key in path.split("."):
             value = value.get(key) if isinstance(value, dict) else None
-        if value is None or (value == expected) != (operator == "="):
+        if value is None:
+            return False
+        if lower is not None:
+            if not (isinstance(value, int | float) and value > int(lower)):
+                return False
+        elif (value == expected) != (operator == "="):
             return False
     return True
 
 
-def failure_metrics(log_group: str) -> set[tuple[str, str]]:
-    """(namespace, metric) of the metric filters on ``log_group`` that count failed invocations, and only those."""
-    filters = [
+# The authorizer's line when MongoDB is unreachable, before it raises (functions/authorizer/app.py).
+OUTAGE_RECORD = {"level": "WARNING", "message": "Database unavailable", "failure": "database_unavailable"}
+
+
+def metric_counts(log_group: str, events: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """What the metric filters on ``log_group`` publish for ``events`` in one minute: (namespace, metric) -> sum."""
+    counts: dict[tuple[str, str], float] = {}
+    for f in RESOURCES.values():
+        if f["Type"] != "AWS::Logs::MetricFilter" or f["Properties"]["LogGroupName"] != {"Ref": log_group}:
+            continue
+        for m in f["Properties"]["MetricTransformations"]:
+            key = (json.dumps(m["MetricNamespace"]), m["MetricName"])
+            matched = [e for e in events if json_filter_matches(f["Properties"]["FilterPattern"], e)]
+            if matched and m["MetricValue"] == "1":
+                counts[key] = counts.get(key, 0) + len(matched)
+    return counts
+
+
+def alarm_value(alarm: str, counts: dict[tuple[str, str], float]) -> float:
+    """The value an alarm on sums of log metrics compares with its threshold: its metric, or its metric math
+    (the subset used here: ``FILL(a, 0) - FILL(b, 0)``; a metric with no data is missing, FILL makes it 0)."""
+    properties = RESOURCES[alarm]["Properties"]
+    if "MetricName" in properties:
+        return counts.get((json.dumps(properties["Namespace"]), properties["MetricName"]), 0)
+    values = {
+        m["Id"]: counts.get(
+            (json.dumps(m["MetricStat"]["Metric"]["Namespace"]), m["MetricStat"]["Metric"]["MetricName"])
+        )
+        for m in properties["Metrics"]
+        if "MetricStat" in m
+    }
+    (expression,) = [m["Expression"] for m in properties["Metrics"] if m.get("ReturnData")]
+    filled = re.sub(r"FILL\((\w+), 0\)", lambda found: str(values[found[1]] or 0), expression)
+    assert re.fullmatch(r"[\d.]+ - [\d.]+", filled), expression
+    left, right = filled.split(" - ")
+    return float(left) - float(right)
+
+
+def fires(alarm: str, counts: dict[tuple[str, str], float]) -> bool:
+    properties = RESOURCES[alarm]["Properties"]
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    return alarm_value(alarm, counts) >= properties["Threshold"]
+
+
+def failed(status: str) -> dict[str, Any]:
+    return INVOCATION_RECORDS[status]
+
+
+@pytest.mark.parametrize("status", ["error", "timeout", "failure"])
+@pytest.mark.parametrize("function", [*ROUTE_FUNCTIONS, "AuthorizerFunction"])
+def test_functions_api_gateway_calls_roll_back_when_one_of_their_invocations_fails(function: str, status: str) -> None:
+    log_group = log_group_of(function)
+    gates = deployment_alarms(function)
+
+    assert [a for a in gates if fires(a, metric_counts(log_group, [failed(status)]))], function
+    assert not [a for a in gates if fires(a, metric_counts(log_group, [failed("success"), APPLICATION_RECORD]))]
+
+
+def test_the_authorizer_failing_on_an_unreachable_database_rolls_no_deploy_back() -> None:
+    log_group = log_group_of("AuthorizerFunction")
+    outage = [OUTAGE_RECORD, failed("error")] * 50  # every authorizer call of the minute fails so
+    bug = [*outage, failed("error")]  # and one more failure, of anything else
+
+    assert not [a for a in deployment_alarms("AuthorizerFunction") if fires(a, metric_counts(log_group, outage))]
+    assert [a for a in deployment_alarms("AuthorizerFunction") if fires(a, metric_counts(log_group, bug))]
+
+
+def test_a_slow_container_start_rolls_a_deploy_back() -> None:
+    # platform.report carries initDurationMs on a cold start; during a shift the new containers are the new version's.
+    (init_filter,) = [
         r["Properties"]
         for r in RESOURCES.values()
-        if r["Type"] == "AWS::Logs::MetricFilter" and r["Properties"]["LogGroupName"] == {"Ref": log_group}
+        if r["Type"] == "AWS::Logs::MetricFilter"
+        and r["Properties"]["MetricTransformations"][0]["MetricName"] == "InitDuration"
     ]
-    return {
-        (json.dumps(m["MetricNamespace"]), m["MetricName"])
-        for f in filters
-        if [s for s, e in INVOCATION_RECORDS.items() if json_filter_matches(f["FilterPattern"], e)]
-        == ["error", "timeout", "failure"]
-        and not json_filter_matches(f["FilterPattern"], APPLICATION_RECORD)
-        for m in f["MetricTransformations"]
-    }
+    alarm = RESOURCES["InitDurationAlarm"]["Properties"]
 
-
-@pytest.mark.parametrize("function", [*ROUTE_FUNCTIONS, "AuthorizerFunction"])
-def test_functions_api_gateway_calls_roll_back_when_one_of_their_invocations_fails(function: str) -> None:
-    counted = failure_metrics(log_group_of(function))
-    rollback = [
-        a
-        for a in deployment_alarms(function)
-        if (json.dumps(RESOURCES[a]["Properties"].get("Namespace")), RESOURCES[a]["Properties"].get("MetricName"))
-        in counted
-    ]
-
-    assert rollback, f"no alarm of {function}'s DeploymentPreference counts its failed invocations"
-    assert all(RESOURCES[a]["Properties"]["Threshold"] == 1 for a in rollback)  # one failure is worth a look
+    assert init_filter["MetricTransformations"][0]["MetricValue"] == "$.record.metrics.initDurationMs"
+    assert init_filter["FilterPattern"] == '{ $.type = "platform.report" && $.record.metrics.initDurationMs > 0 }'
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["Period"]) == ("InitDuration", "Maximum", 60)
+    assert 1000 < alarm["Threshold"] < 10_000  # Lambda stops an init at 10 s
+    assert "InitDurationAlarm" in deployment_alarms("AuthorizerFunction")
 
 
 def test_a_new_function_needs_no_alarm_of_its_own() -> None:
@@ -505,20 +583,17 @@ def test_a_new_function_needs_no_alarm_of_its_own() -> None:
         if any(d.get("Name") == "FunctionName" for d in RESOURCES[a]["Properties"].get("Dimensions", []))
     ]
 
-    assert {f: alarms for f, alarms in own.items() if alarms} == {
-        "AuthorizerFunction": [{"Ref": "AuthorizerLatencyAlarm"}]
-    }
-    assert per_function == ["AuthorizerLatencyAlarm"]
+    assert {f: alarms for f, alarms in own.items() if alarms} == {}
+    assert per_function == ["AuthorizerLatencyAlarm"]  # it pages; it gates no deploy
 
 
-def test_authorizer_is_called_through_its_alias_and_rolls_back_on_its_latency() -> None:
+def test_authorizer_is_called_through_its_alias_and_pages_on_its_latency() -> None:
     # The alias by ARN (the form SAM CLI's local commands resolve), and the API waits for SAM's alias resource.
     assert AUTHORIZER["FunctionArn"] == {"Fn::Sub": f"${{AuthorizerFunction.Arn}}:{ALIAS}"}
     assert f"AuthorizerFunctionAlias{ALIAS}" in RESOURCES["Api"]["DependsOn"]
     latency = RESOURCES["AuthorizerLatencyAlarm"]["Properties"]
     assert latency["MetricName"] == "Duration"
     assert latency["Dimensions"] == alias_dimensions("AuthorizerFunction")
-    assert "AuthorizerLatencyAlarm" in deployment_alarms("AuthorizerFunction")
 
 
 def test_alarms_cover_api_5xx_function_errors_throttles_and_the_authorizer() -> None:
@@ -528,7 +603,12 @@ def test_alarms_cover_api_5xx_function_errors_throttles_and_the_authorizer() -> 
     math = str(RESOURCES["ApiServerErrorsAlarm"]["Properties"]["Metrics"])
 
     assert "'5XXError'" in math and "'Count'" in math
-    assert ({"Ref": "MetricsNamespace"}, "FunctionErrors") in watched
+    errors = [
+        m["MetricStat"]["Metric"]
+        for m in RESOURCES["FunctionErrorsAlarm"]["Properties"]["Metrics"]
+        if "MetricStat" in m
+    ]
+    assert {"Namespace": {"Ref": "MetricsNamespace"}, "MetricName": "FunctionErrors"} in errors
     assert ("AWS/Lambda", "Throttles") in watched
     assert ({"Ref": "MetricsNamespace"}, "ApiThrottled") in watched  # the stage's own 429s
 
@@ -717,3 +797,20 @@ def test_waf_common_rule_set_only_counts_on_bodies_as_prompts_are_arbitrary_text
 def test_the_api_opens_only_after_the_indexes_exist() -> None:
     assert "MongoIndexes" in RESOURCES["Api"]["DependsOn"]
     assert RESOURCES["MongoIndexes"]["Type"] == "Custom::MongoIndexes"
+
+
+def test_every_function_takes_the_concurrency_cap_so_the_runbooks_count_is_the_templates() -> None:
+    # docs/operations.md, Capacity: F is `grep -c 'AWS::Serverless::Function' template.yaml`.
+    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    capped = [
+        f
+        for f in FUNCTIONS
+        if "ReservedConcurrentExecutions" not in RESOURCES[f]["Properties"]
+        and not opts_out(f, "ReservedConcurrentExecutions")
+    ]
+
+    assert GLOBALS["ReservedConcurrentExecutions"]["Fn::If"][0] == "CapsConcurrency"
+    assert len(capped) == len(FUNCTIONS) == text.count("AWS::Serverless::Function")
+    assert "grep -c 'AWS::Serverless::Function' template.yaml" in (ROOT / "docs/operations.md").read_text(
+        encoding="utf-8"
+    )

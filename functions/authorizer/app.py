@@ -18,11 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.accounts.access_tokens import bearer_token
 from shared.accounts.authorize import caller_from_token
 from shared.config import database_settings, token_settings
-from shared.errors import Unauthorized
+from shared.errors import ServiceUnavailable, Unauthorized
 from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID, RETRY_ROUTES
 from shared.metrics import Metric, count, metrics
 
 logger = Logger()
+# The value template.yaml's DatabaseUnavailableMetricFilter counts in the log field "failure".
+DATABASE_UNAVAILABLE = "database_unavailable"
 token_settings()  # a missing secret fails the container at start, naming the variable
 database_settings()  # so does a missing database inside Lambda
 
@@ -65,6 +67,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("Bearer token refused")
         count(Metric.AUTHORIZER_DENIED)
         raise Exception("Unauthorized") from None
+    except ServiceUnavailable:
+        # Raised on to API Gateway (503 AUTHORIZER_FAILURE); this line lets FunctionErrorsAlarm tell an
+        # unreachable database from a fault of the code (template.yaml, DatabaseUnavailableMetricFilter).
+        logger.warning("Database unavailable", extra={"failure": DATABASE_UNAVAILABLE})
+        raise
     return allow_whole_stage(
         event["methodArn"],
         principal_id=caller.user_id,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 import pytest
 
 from shared.errors import ServiceUnavailable
 from tests.support import PASSWORD, authorize, invoke
+from tests.test_template import RESOURCES, json_filter_matches
 
 USER_ID = "0b5f4c1e-8c1e-4a55-9e39-3f6f8f0b8a10"
 
@@ -58,3 +61,38 @@ def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthori
 
     with pytest.raises(ServiceUnavailable):
         authorize(token)
+
+
+def _log_records(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.usefixtures("unreachable_mongodb")
+def test_authorizer_on_an_unreachable_database_logs_the_line_the_errors_alarm_subtracts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # FunctionErrorsAlarm subtracts these failures (template.yaml): an outage must not roll deploys back.
+    from shared.accounts.access_tokens import create_access_token
+    from tests.support import TEST_JWT_SECRET
+
+    pattern = RESOURCES["DatabaseUnavailableMetricFilter"]["Properties"]["FilterPattern"]
+    token = create_access_token(
+        subject=USER_ID,
+        session_id=USER_ID,
+        secret=TEST_JWT_SECRET,
+        issuer="prompt-api",
+        audience="prompt-api",
+        expires_minutes=5,
+    )
+    capsys.readouterr()
+
+    with pytest.raises(ServiceUnavailable):
+        authorize(token)
+    outage = _log_records(capsys.readouterr().out)
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize("not-a-token")
+    refused = _log_records(capsys.readouterr().out)
+
+    assert len([r for r in outage if json_filter_matches(pattern, r)]) == 1
+    assert refused
+    assert [r for r in refused if json_filter_matches(pattern, r)] == []

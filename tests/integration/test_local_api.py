@@ -310,9 +310,23 @@ def test_metrics_stay_out_of_the_terminal_unless_asked_for(start_api: StartApi) 
     for server in (quiet, shown):
         assert register(server).status_code == 201
 
-    # (Powertools prints the cold-start metric whatever the setting: one line per server.)
     assert '"Registered"' not in quiet.output()
+    assert '"ColdStart"' not in quiet.output()  # Powertools' single_metric ignores the setting: shared.metrics
     assert '"Registered"' in shown.output()
+    assert '"ColdStart"' in shown.output()
+
+
+def test_the_authorizers_log_lines_carry_their_own_requests_correlation_id(start_api: StartApi) -> None:
+    # All functions share one Powertools logger in this process; the authorizer sets no correlation id.
+    server = start_api("--in-memory", env={"JWT_SECRET": JWT_SECRET})
+    before = server.request("GET", "/api/health")
+    refused = server.request("GET", "/api/me", headers=bearer("not.a.token"))
+
+    lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    (authorizer,) = [line for line in lines if line.get("message") == "Bearer token refused"]
+    assert refused.status_code == 401
+    assert before.headers["x-amzn-RequestId"] != refused.headers["x-amzn-RequestId"]
+    assert authorizer["correlation_id"] == refused.headers["x-amzn-RequestId"]
 
 
 def test_parameter_override_of_authorizer_cache_seconds_to_zero_invokes_it_every_time(start_api: StartApi) -> None:
