@@ -33,7 +33,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from shared.errors import ConfigurationError
 
@@ -120,8 +120,25 @@ def _values(group: type[DataclassInstance], environ: Mapping[str, str]) -> dict[
     return {f.name: f.metadata[_READ](environ, f.metadata[_VARIABLE]) for f in fields(group)}
 
 
+class SettingsGroup:
+    """Base of the settings groups: each field names its variable (``setting()``); ``from_env`` reads
+    them all, then ``check`` what no single variable can say."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Self:
+        """Read and check the environment; raise ConfigurationError naming the variable."""
+        settings = cls(**_values(cls, environ))  # type: ignore[arg-type]  # every group is a dataclass
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse a combination of values (ConfigurationError naming the variable); most groups have none."""
+
+
 @dataclass(frozen=True, slots=True)
-class DatabaseSettings:
+class DatabaseSettings(SettingsGroup):
     """Where the data lives. Inside Lambda a URI (or the secret holding it) is required: never a
     silent default; outside, none means the embedded store a tool or a test installs."""
 
@@ -132,19 +149,15 @@ class DatabaseSettings:
     mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", integer(15000, low=100, high=20000))
     secrets_max_age: int = _secrets_max_age_field()
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> DatabaseSettings:
-        """Read and check the environment; raise ConfigurationError naming the variable."""
-        settings = cls(**_values(cls, environ))
-        if settings.in_lambda and not (settings.mongodb_uri or settings.mongodb_uri_secret_arn):
+    def check(self) -> None:
+        if self.in_lambda and not (self.mongodb_uri or self.mongodb_uri_secret_arn):
             raise ConfigurationError(
                 "Set MONGODB_URI_SECRET_ARN or MONGODB_URI: inside Lambda there is no default database"
             )
-        return settings
 
 
 @dataclass(frozen=True, slots=True)
-class TokenSettings:
+class TokenSettings(SettingsGroup):
     """Signing and checking tokens. The signing secret is required (directly or through its secret's
     ARN); inside Lambda a given secret must be strong (``parse_jwt_secrets``)."""
 
@@ -159,19 +172,15 @@ class TokenSettings:
     password_change_retry_seconds: int = setting("PASSWORD_CHANGE_RETRY_SECONDS", integer(30, low=0, high=300))
     secrets_max_age: int = _secrets_max_age_field()
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> TokenSettings:
-        """Read and check the environment; raise ConfigurationError naming the variable."""
-        settings = cls(**_values(cls, environ))
-        if not (settings.jwt_secret or settings.jwt_secret_arn):
+    def check(self) -> None:
+        if not (self.jwt_secret or self.jwt_secret_arn):
             raise ConfigurationError("Set JWT_SECRET_ARN (in AWS) or JWT_SECRET (locally) to the JWT signing secret")
-        if settings.jwt_secret:
-            parse_jwt_secrets(settings.jwt_secret, name="JWT_SECRET", strict=settings.in_lambda)
-        return settings
+        if self.jwt_secret:
+            parse_jwt_secrets(self.jwt_secret, name="JWT_SECRET", strict=self.in_lambda)
 
 
 @dataclass(frozen=True, slots=True)
-class PasswordSettings:
+class PasswordSettings(SettingsGroup):
     """Hashing passwords and throttling the checks of them."""
 
     bcrypt_rounds: int = setting("BCRYPT_ROUNDS", integer(12, low=4, high=31))
@@ -179,14 +188,9 @@ class PasswordSettings:
     login_window_minutes: int = setting("LOGIN_WINDOW_MINUTES", integer(15, low=1, high=24 * 60))
     login_max_failures_per_email: int = setting("LOGIN_MAX_FAILURES_PER_EMAIL", integer(100, low=1, high=100_000))
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> PasswordSettings:
-        """Read and check the environment; raise ConfigurationError naming the variable."""
-        return cls(**_values(cls, environ))
-
 
 @dataclass(frozen=True, slots=True)
-class RecoverySettings:
+class RecoverySettings(SettingsGroup):
     """Password recovery: the mail's sender and link, the reset token's life, the requests allowed. The
     forgot function checks the sender and link inside Lambda (``shared.accounts.forgot_password``)."""
 
@@ -196,22 +200,12 @@ class RecoverySettings:
     password_reset_minutes: int = setting("PASSWORD_RESET_MINUTES", integer(30, low=5, high=24 * 60))
     password_reset_max_requests: int = setting("PASSWORD_RESET_MAX_REQUESTS", integer(3, low=1, high=100))
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> RecoverySettings:
-        """Read and check the environment; raise ConfigurationError naming the variable."""
-        return cls(**_values(cls, environ))
-
 
 @dataclass(frozen=True, slots=True)
-class HttpSettings:
+class HttpSettings(SettingsGroup):
     """What every HTTP response shares: the origins CORS allows."""
 
     cors_allow_origins: tuple[str, ...] = setting("CORS_ALLOW_ORIGINS", comma_separated("*"))
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> HttpSettings:
-        """Read and check the environment; raise ConfigurationError naming the variable."""
-        return cls(**_values(cls, environ))
 
 
 GROUPS: tuple[type[DatabaseSettings | TokenSettings | PasswordSettings | RecoverySettings | HttpSettings], ...] = (
