@@ -69,16 +69,28 @@ def set_correlation_id(request_id: str) -> None:
     Logger().set_correlation_id(request_id)
 
 
-class DatabaseHook:
+class _OncePerLayerModule:
+    """Remembers the layer module a hook last installed into: hot reload imports a new one, which gets
+    the install again; the same one never twice."""
+
+    def __init__(self) -> None:
+        self._installed_in: object | None = None
+
+    def first_time(self, module: object) -> bool:
+        """Whether ``module`` has not had the install yet (and from now on counts as having had it)."""
+        if module is self._installed_in:
+            return False
+        self._installed_in = module
+        return True
+
+
+class DatabaseHook(_OncePerLayerModule):
     """Hands one client to the layer through ``shared.data.client.use_client``, and again after a reload.
 
     Hot reload imports a new ``shared.data.client`` that has no client yet; ``install()`` notices and
     installs it there too. On each install it also creates the indexes (``shared.data.indexes``) in the
     functions' database, as a deploy does in AWS: the functions themselves never create them.
     """
-
-    def __init__(self) -> None:
-        self._installed_in: object | None = None
 
     def install(self, client: MongoClient[Document]) -> None:
         """Make ``client``, with its indexes, the database of the functions (where no MONGODB_URI is set)."""
@@ -88,10 +100,9 @@ class DatabaseHook:
             from shared.errors import ConfigurationError
         except ModuleNotFoundError:
             return  # a template whose functions do not use the layer
-        if db is self._installed_in:
+        if not self.first_time(db):
             return
         db.use_client(client)
-        self._installed_in = db
         try:
             database = db.get_database()
         except ConfigurationError:
@@ -99,12 +110,9 @@ class DatabaseHook:
         ensure_indexes(database)
 
 
-class MailHook:
+class MailHook(_OncePerLayerModule):
     """Hands the mail stand-in to the layer through ``shared.mail.mailer.use_mailer``, and again after a
     reload (a new ``shared.mail.mailer`` has no mailer yet): the functions' mail goes there, not to SES."""
-
-    def __init__(self) -> None:
-        self._installed_in: object | None = None
 
     def install(self, mailer: Mailer) -> None:
         """Make ``mailer`` the functions' mailer (outside Lambda the layer uses an installed one)."""
@@ -112,7 +120,5 @@ class MailHook:
             from shared.mail import mailer as mail
         except ModuleNotFoundError:
             return  # a template whose functions do not use the layer
-        if mail is self._installed_in:
-            return
-        mail.use_mailer(mailer)
-        self._installed_in = mail
+        if self.first_time(mail):
+            mail.use_mailer(mailer)

@@ -45,12 +45,12 @@ def test_route_with_database_unreachable_returns_503_within_seconds(route: str, 
     assert elapsed < 5
 
 
-@pytest.mark.usefixtures("unreachable_mongodb")
-def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthorized() -> None:
+def _valid_token() -> str:
+    """A signed, unexpired access token: what the authorizer can judge only by asking the database."""
     from shared.accounts.access_tokens import create_access_token
     from tests.support import TEST_JWT_SECRET
 
-    token = create_access_token(
+    return create_access_token(
         subject=USER_ID,
         session_id=USER_ID,
         secret=TEST_JWT_SECRET,
@@ -59,8 +59,11 @@ def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthori
         expires_minutes=5,
     )
 
+
+@pytest.mark.usefixtures("unreachable_mongodb")
+def test_authorizer_with_database_unreachable_fails_as_unavailable_not_unauthorized() -> None:
     with pytest.raises(ServiceUnavailable):
-        authorize(token)
+        authorize(_valid_token())
 
 
 def _log_records(out: str) -> list[dict[str, Any]]:
@@ -72,18 +75,8 @@ def test_authorizer_on_an_unreachable_database_logs_the_line_the_errors_alarm_su
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # FunctionErrorsAlarm subtracts these failures (template.yaml): an outage must not roll deploys back.
-    from shared.accounts.access_tokens import create_access_token
-    from tests.support import TEST_JWT_SECRET
-
     pattern = RESOURCES["DatabaseUnavailableMetricFilter"]["Properties"]["FilterPattern"]
-    token = create_access_token(
-        subject=USER_ID,
-        session_id=USER_ID,
-        secret=TEST_JWT_SECRET,
-        issuer="prompt-api",
-        audience="prompt-api",
-        expires_minutes=5,
-    )
+    token = _valid_token()
     capsys.readouterr()
 
     with pytest.raises(ServiceUnavailable):
