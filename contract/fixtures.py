@@ -154,6 +154,43 @@ def route_event(route: Route, document: Mapping[str, Any]) -> dict[str, Any]:
     return event
 
 
+PREFLIGHT_ORIGIN = "https://app.example.com"
+
+
+def preflight_event(route: Route) -> dict[str, Any]:
+    """The proxy event of a browser's CORS preflight on ``route`` (an OPTIONS event, which the OpenAPI
+    document does not describe): no token, no body; the page's origin and what it means to send."""
+    stage = _stage(route)
+    request = HttpRequest(
+        method=route.method,
+        path=route.path,
+        query="",
+        headers=[
+            ("Accept", "*/*"),
+            ("Access-Control-Request-Headers", "authorization,content-type"),
+            ("Access-Control-Request-Method", "POST"),
+            ("Host", f"{stage.api_id}.execute-api.{stage.region}.amazonaws.com"),
+            ("Origin", PREFLIGHT_ORIGIN),
+            ("User-Agent", USER_AGENT),
+            ("X-Forwarded-For", SOURCE_IP),
+            ("X-Forwarded-Port", "443"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+        body=b"",
+        source_ip=SOURCE_IP,
+        server_port=443,
+        received=RECEIVED,
+    )
+    return proxy_event(
+        request,
+        resource=route.path,
+        path_params={},
+        stage=stage,
+        request_id=REQUEST_ID,
+        binary_media_types=route.api.binary_media_types,
+    )
+
+
 def authorizer_event(route: Route) -> dict[str, Any]:
     """The TOKEN authorizer event API Gateway sends for a call of ``route``."""
     return {
@@ -164,7 +201,8 @@ def authorizer_event(route: Route) -> dict[str, Any]:
 
 
 def fixtures(application: Application, document: Mapping[str, Any], events_dir: Path = EVENTS_DIR) -> list[Fixture]:
-    """Every fixture of the template: one per ``Api`` event, one per TOKEN authorizer function."""
+    """Every fixture of the template: one per ``Api`` event, one per function of CORS preflights (OPTIONS
+    events), one per TOKEN authorizer function."""
     result: list[Fixture] = []
     routes_of: dict[str, list[Route]] = {}
     for route in application.routes:
@@ -175,6 +213,12 @@ def fixtures(application: Application, document: Mapping[str, Any], events_dir: 
             # A function with several routes gets one fixture per method: <folder>_<method>.json.
             name = folder if len(routes) == 1 else f"{folder}_{route.method.lower()}"
             result.append(Fixture(events_dir / f"{name}.json", route_event(route, document)))
+    preflights_done: set[str] = set()
+    for route in application.preflights:  # a function's first preflight (a path without parameters)
+        if route.function_id not in preflights_done and "{" not in route.path:
+            preflights_done.add(route.function_id)
+            folder = application.functions[route.function_id].code_dir.name
+            result.append(Fixture(events_dir / f"{folder}.json", preflight_event(route)))
     authorizers_done: set[str] = set()
     for route in application.routes:  # the first route each authorizer guards names its methodArn
         if route.authorizer is None:

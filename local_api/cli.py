@@ -210,6 +210,9 @@ def banner(api: LocalApi) -> str:
     for route in sorted(api.application.routes, key=lambda r: (r.path, r.method)):
         auth = f"  [{route.authorizer}]" if route.authorizer else ""
         lines.append(f"  {route.method:<7} {route.path:<32} -> {route.function_id}{auth}")
+    if api.application.preflights:
+        functions = ", ".join(sorted({route.function_id for route in api.application.preflights}))
+        lines.append(f"  OPTIONS (CORS preflight) on {len(api.application.preflights)} paths -> {functions}")
     shadowed = api.server.gateway.shadowed(api.docs.paths)
     if shadowed:
         lines.append(f"API docs: not served, the template routes {', '.join(shadowed)}")

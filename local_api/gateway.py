@@ -92,7 +92,7 @@ class Gateway:
         self.extra_routes = tuple(extra_routes)
         self.runtime = runtime
         self.authorizers = authorizers
-        self.router = Router(application.routes)
+        self.router = Router([*application.routes, *application.preflights])
         self.stages = {
             name: Stage(api_id(api), api.stage, region, account_id) for name, api in application.apis.items()
         }

@@ -1,9 +1,11 @@
 """CloudFormation's intrinsic functions, resolved where that is possible without deploying.
 
 Parameters and pseudo parameters (``AWS::Region``...) have values locally, and so do the
-functions built from them: ``Ref``, ``Fn::Sub``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``.
-Anything that names a resource (``!Ref JwtSecret``, ``!GetAtt Fn.Arn``) or needs a condition
-only exists once deployed: it raises :class:`Unresolvable`.
+functions built from them: ``Ref``, ``Fn::Sub``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, and,
+given the template's ``Conditions``, ``Fn::If`` (with ``Fn::Equals``, ``Fn::Not``, ``Fn::And``,
+``Fn::Or``, ``Condition``; ``!Ref AWS::NoValue`` drops the key or item it is the value of).
+Anything that names a resource (``!Ref JwtSecret``, ``!GetAtt Fn.Arn``) only exists once
+deployed: it raises :class:`Unresolvable`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+
+NO_VALUE = "AWS::NoValue"
+
+
+class _NoValue:
+    """What ``!Ref AWS::NoValue`` resolves to: its key (or list item) is dropped."""
+
+
+ABSENT = _NoValue()
 
 
 class Unresolvable(LookupError):
@@ -39,23 +50,53 @@ class Intrinsics:
 
     _SUB = re.compile(r"\$\{([^}]*)\}")
 
-    def __init__(self, parameters: Mapping[str, str], pseudo: Mapping[str, str]) -> None:
+    def __init__(
+        self, parameters: Mapping[str, str], pseudo: Mapping[str, str], conditions: Mapping[str, Any] | None = None
+    ) -> None:
         self.parameters = dict(parameters)
         self.pseudo = dict(pseudo)
+        self.conditions = dict(conditions or {})
+
+    def with_conditions(self, conditions: Mapping[str, Any]) -> Intrinsics:
+        """These parameters with a template's ``Conditions`` section."""
+        return Intrinsics(self.parameters, self.pseudo, conditions)
+
+    def condition(self, name: str) -> bool:
+        """The value of the template's condition ``name``; Unresolvable when there is none."""
+        if name not in self.conditions:
+            raise Unresolvable(f"Condition {name}")
+        return self._truth(self.conditions[name])
 
     def resolve(self, value: Any) -> Any:
         """``value`` with every intrinsic function replaced; Unresolvable when one cannot be."""
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [item for item in (self.resolve(v) for v in value) if item is not ABSENT]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             [(key, arg)] = value.items()
             if key == "Ref":
-                return self._ref(str(arg))
+                return ABSENT if arg == NO_VALUE else self._ref(str(arg))
             if key.startswith("Fn::"):
                 return self._function(key[4:], arg)
-        return {k: self.resolve(v) for k, v in value.items()}
+        return {k: item for k, item in ((k, self.resolve(v)) for k, v in value.items()) if item is not ABSENT}
+
+    def _truth(self, value: Any) -> bool:
+        if isinstance(value, dict) and len(value) == 1:
+            [(key, arg)] = value.items()
+            if key == "Condition":
+                return self.condition(str(arg))
+            if key == "Fn::Equals":
+                left, right = arg
+                return self.string(left) == self.string(right)
+            if key == "Fn::Not":
+                [inner] = arg
+                return not self._truth(inner)
+            if key == "Fn::And":
+                return all(self._truth(v) for v in arg)
+            if key == "Fn::Or":
+                return any(self._truth(v) for v in arg)
+        raise Unresolvable(f"condition {value!r}")
 
     def string(self, value: Any) -> str:
         """The resolved value as the string an environment variable or header would hold."""
@@ -78,6 +119,9 @@ class Intrinsics:
         if name == "Select":
             index, items = arg
             return self.resolve(items)[int(self.string(index))]
+        if name == "If":
+            condition, if_true, if_false = arg
+            return self.resolve(if_true if self.condition(str(condition)) else if_false)
         if name == "Split":
             delimiter, source = arg
             return self.string(source).split(str(delimiter))

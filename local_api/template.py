@@ -162,6 +162,9 @@ class Application:
     apis: dict[str, SamApi]
     routes: list[Route]
     parameters: dict[str, str]
+    preflights: list[Route] = field(default_factory=list)
+    """The ``OPTIONS`` events: CORS preflights a function answers, kept apart from the API's routes
+    (which are documented, listed in the README, each given a fixture); the gateway routes both."""
 
 
 def parameter_defaults(template: Mapping[str, Any]) -> dict[str, str]:
@@ -291,7 +294,8 @@ def _cors(value: Any, intrinsics: Intrinsics) -> Cors | None:
 def _gateway_responses(value: Mapping[str, Any], intrinsics: Intrinsics) -> dict[str, GatewayResponse]:
     responses = {}
     for kind, spec in value.items():
-        headers = ((spec or {}).get("ResponseParameters") or {}).get("Headers") or {}
+        # A header whose value is !Ref AWS::NoValue (through !If) is not sent.
+        headers = intrinsics.resolve(((spec or {}).get("ResponseParameters") or {}).get("Headers") or {})
         status = (spec or {}).get("StatusCode")
         responses[kind] = GatewayResponse(
             status=int(intrinsics.string(status)) if status is not None else None,
@@ -355,6 +359,7 @@ def load_application(
     template = document if document is not None else load_yaml(path)
     if intrinsics is None:
         intrinsics = Intrinsics(parameter_defaults(template), {})
+    intrinsics = intrinsics.with_conditions(template.get("Conditions") or {})
     root = path.resolve().parent
     resources = template.get("Resources") or {}
     globals_ = template.get("Globals") or {}
@@ -366,14 +371,16 @@ def load_application(
     apis.setdefault(IMPLICIT_API, _api(IMPLICIT_API, globals_.get("Api") or {}, intrinsics))
     functions: dict[str, Function] = {}
     routes: list[Route] = []
+    preflights: list[Route] = []
     for logical_id, resource in resources.items():
         if resource.get("Type") != SERVERLESS_FUNCTION:
             continue
         props = _with_globals(globals_.get("Function") or {}, resource)
         functions[logical_id] = _function(root, logical_id, props, intrinsics)
-        routes.extend(_routes(logical_id, props, apis, intrinsics))
+        for route in _routes(logical_id, props, apis, intrinsics):
+            (preflights if route.method == "OPTIONS" else routes).append(route)
     for api in apis.values():
         for authorizer in api.authorizers.values():
             if authorizer.function_id not in functions:
                 raise TemplateError(f"authorizer {authorizer.name}: {authorizer.function_id} is not a function here")
-    return Application(root, functions, apis, routes, dict(intrinsics.parameters))
+    return Application(root, functions, apis, routes, dict(intrinsics.parameters), preflights)

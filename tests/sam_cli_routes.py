@@ -16,18 +16,15 @@ import sys
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
-# SAM CLI answers every route's CORS preflight itself: not a route of the template.
-PREFLIGHT = "OPTIONS"
-
 
 def routes(template: str) -> list[dict[str, str | None]]:
     stacks, _ = SamLocalStackProvider.get_stacks(template)
     found = []
     for route in ApiProvider(stacks).routes:
         authorizer = route.authorizer_object
+        # Every method, OPTIONS too: the template has no Cors that SAM CLI would answer preflights for
+        # itself; PreflightFunction's OPTIONS events are routes like the others.
         for method in route.methods:
-            if method == PREFLIGHT:
-                continue
             found.append(
                 {
                     "method": method,

@@ -95,6 +95,14 @@ class Stack:
             separator, items = node["Fn::Join"]
             listed = self.value(items) if isinstance(items, dict) else items
             return separator.join(str(v) for item in listed for v in _list(self.value(item)))
+        if isinstance(node, dict) and set(node) == {"Fn::Select"}:
+            index, items = node["Fn::Select"]
+            return _list(self.value(items))[int(index)]
+        if isinstance(node, dict) and set(node) == {"Fn::Split"}:
+            separator, source = node["Fn::Split"]
+            return str(self.value(source)).split(separator)
+        if isinstance(node, dict) and set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+            return re.sub(r"\$\{(\w+)\}", lambda m: str(self.values[m.group(1)]), node["Fn::Sub"])
         assert not isinstance(node, dict), node
         return node
 
@@ -195,8 +203,12 @@ def iam() -> Stack:
 # ---- MongoAuth: password (a URI secret, a role per function) or iam (one named role, a URI without secret) ----
 
 
+PREFLIGHT = "PreflightFunction"
+"""The one function that reads no database and no secret (CORS preflights)."""
+
+
 def test_password_auth_gives_each_function_a_role_of_its_own_that_reads_the_uri_secret(password: Stack) -> None:
-    roles = {f: password.role_of(f) for f in password.functions}
+    roles = {f: password.role_of(f) for f in password.functions if f != PREFLIGHT}
 
     assert password.failed_rules() == []
     assert "FunctionRole" not in password.resources
@@ -205,6 +217,8 @@ def test_password_auth_gives_each_function_a_role_of_its_own_that_reads_the_uri_
     assert {f: password.environment(f)["MONGODB_URI"] for f in roles} == dict.fromkeys(roles, "")
     assert {f: password.secrets_read_by(r).count(URI_SECRET) for f, r in roles.items()} == dict.fromkeys(roles, 1)
     assert "FunctionRoleArn" not in password.outputs
+    assert password.role_of(PREFLIGHT) not in roles.values()
+    assert password.secrets_read_by(password.role_of(PREFLIGHT)) == []
 
 
 def test_iam_auth_runs_every_function_as_the_one_role_an_atlas_user_names(iam: Stack) -> None:
@@ -313,7 +327,7 @@ def test_a_kms_key_encrypts_the_jwt_secret_and_every_secret_reader_may_decrypt_t
     }
 
     assert stack.resources["JwtSecret"]["Properties"]["KmsKeyId"] == KMS_KEY
-    assert readers == {stack.role_of(f) for f in stack.functions}  # every function reads a secret
+    assert readers == {stack.role_of(f) for f in stack.functions if f != PREFLIGHT}  # every other function reads one
     assert {r: {json.dumps(s) for s in kms_statements(stack, r)} for r in readers} == {
         key: {json.dumps(expected)} for key in readers
     }
@@ -360,3 +374,28 @@ def test_deployment_alarms_off_deploys_without_any_gate_and_the_alarms_still_pag
     assert {"FunctionErrorsAlarm", "InitDurationAlarm", "ApiServerErrorsAlarm"} <= set(
         stack.of_type("AWS::CloudWatch::Alarm")
     )
+
+
+# ---- CORS: gateway responses name the one configured origin, or none of several ----
+
+
+@pytest.mark.parametrize(
+    ("origins", "named"),
+    [
+        ("*", "'*'"),
+        ("https://app.example.com", "'https://app.example.com'"),
+        ("https://app.example.com,https://admin.example.com", None),
+    ],
+)
+def test_gateway_responses_name_the_configured_origin_only_when_it_is_one(origins: str, named: str | None) -> None:
+    stack = Stack({**PASSWORD, "CorsAllowOrigin": origins})
+    (api,) = stack.of_type("AWS::ApiGateway::RestApi").values()
+    responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+
+    assert responses
+    for kind, response in responses.items():
+        header = response["responseParameters"].get("gatewayresponse.header.Access-Control-Allow-Origin")
+        if named is None:
+            assert header is None, kind
+        else:
+            assert header == {"Fn::Sub": named.replace(origins, "${CorsAllowOrigin}")}, kind

@@ -39,6 +39,7 @@ SECURITY_IMPORTS: dict[str, set[str]] = {
     "login": {"bcrypt", "jwt"},
     "logout": set(),
     "me": set(),
+    "preflight": set(),
     "refresh_token": {"jwt"},
     "register": {"bcrypt"},
     "sweeper": set(),

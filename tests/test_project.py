@@ -17,6 +17,7 @@ from cfnlint.decode import cfn_yaml
 from contract.fixtures import generate
 from contract.openapi import DOCUMENT
 from local_api.template import load_application
+from shared.http.contract import ALLOWED_METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -294,9 +295,35 @@ def test_readme_routes_table_has_a_row_for_every_route_of_the_template_and_no_ot
         assert rows[route] == ("public" if authorizer is None else "bearer"), route
 
 
-def test_cors_allows_every_method_the_api_routes() -> None:
-    for api in {route.api.logical_id: route.api for route in APPLICATION.routes}.values():
-        assert api.cors is not None and api.cors.allow_methods is not None, api.logical_id
-        allowed = {method.strip() for method in api.cors.allow_methods.split(",")}
-        routed = {route.method for route in APPLICATION.routes if route.api.logical_id == api.logical_id}
-        assert routed | {"OPTIONS"} <= allowed, f"add to {api.logical_id}'s Cors AllowMethods in template.yaml"
+PREFLIGHT_FUNCTION = "PreflightFunction"
+
+
+def test_every_routed_path_has_one_public_preflight_of_the_preflight_function() -> None:
+    """API Gateway needs an OPTIONS method on each resource (a proxy resource does not stand in for a
+    more specific one): a new path adds its event to PreflightFunction."""
+    paths = {(route.api.logical_id, route.path) for route in APPLICATION.routes}
+    preflights = [(p.api.logical_id, p.path) for p in APPLICATION.preflights]
+
+    assert sorted(preflights) == sorted(paths), "give the path an OPTIONS event of PreflightFunction (template.yaml)"
+    for preflight in APPLICATION.preflights:
+        assert preflight.function_id == PREFLIGHT_FUNCTION, preflight
+        assert preflight.authorizer is None, f"{preflight.path}: a browser's preflight carries no token"
+    assert PREFLIGHT_FUNCTION not in {route.function_id for route in APPLICATION.routes}
+
+
+def test_the_preflight_function_reads_no_database_and_no_secret() -> None:
+    properties = RESOURCES[PREFLIGHT_FUNCTION]["Properties"]
+
+    assert "Policies" not in properties
+    source = (FUNCTIONS_DIR / FOLDERS[PREFLIGHT_FUNCTION] / "app.py").read_text(encoding="utf-8")
+    assert "shared.data" not in source and "create_app" not in source
+
+
+def test_no_api_has_sams_cors_whose_preflight_names_one_fixed_origin() -> None:
+    assert all(api.cors is None for api in APPLICATION.apis.values())
+
+
+def test_preflights_allow_every_method_the_api_routes() -> None:
+    routed = {route.method for route in APPLICATION.routes}
+
+    assert routed | {"OPTIONS"} <= set(ALLOWED_METHODS), "add it to shared.http.contract.ALLOWED_METHODS"

@@ -192,3 +192,15 @@ def test_sam_clis_gateway_answers_its_own_errors_without_the_templates_gateway_r
     assert (no_token.status_code, no_token.json()) == (401, {"message": "Unauthorized"})
     assert (refused.status_code, refused.json()) == (502, {"message": "Internal server error"})
     assert (no_route.status_code, no_route.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_sam_clis_gateway_sends_a_preflight_to_the_preflight_function(sam_gateway: str) -> None:
+    preflight = requests.options(
+        sam_gateway + "/api/prompts",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
+        timeout=30,
+    )
+
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET,POST,PATCH,DELETE,OPTIONS"

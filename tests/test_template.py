@@ -15,6 +15,7 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
+from local_api.intrinsics import Intrinsics
 from shared.config import DatabaseSettings, TokenSettings
 from shared.metrics import Metric
 
@@ -814,3 +815,31 @@ def test_every_function_takes_the_concurrency_cap_so_the_runbooks_count_is_the_t
     assert "grep -c 'AWS::Serverless::Function' template.yaml" in (ROOT / "docs/operations.md").read_text(
         encoding="utf-8"
     )
+
+
+GATEWAY_ORIGIN = {"Fn::If": ["OneCorsOrigin", {"Fn::Sub": "'${CorsAllowOrigin}'"}, {"Ref": "AWS::NoValue"}]}
+
+
+def test_every_gateway_response_names_the_configured_origin_only_when_there_is_one() -> None:
+    """A gateway response cannot compare the request's Origin with a list (README, CORS)."""
+    responses = api_properties()["GatewayResponses"]
+
+    assert responses
+    for kind, response in responses.items():
+        assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == GATEWAY_ORIGIN, kind
+
+
+@pytest.mark.parametrize(
+    ("origins", "one"),
+    [
+        ("*", True),
+        ("https://app.example.com", True),
+        ("https://app.example.com,https://admin.example.com", False),
+        ("https://app.example.com, https://admin.example.com", False),
+        ("https://a.example.com,https://b.example.com,https://c.example.com", False),
+    ],
+)
+def test_one_cors_origin_condition_tells_one_origin_from_several(origins: str, one: bool) -> None:
+    intrinsics = Intrinsics({"CorsAllowOrigin": origins}, {}).with_conditions(TEMPLATE["Conditions"])
+
+    assert intrinsics.condition("OneCorsOrigin") is one

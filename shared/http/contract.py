@@ -25,3 +25,6 @@ ALLOWED_REQUEST_HEADERS = ("Authorization", "Content-Type", IDEMPOTENCY_KEY_HEAD
 """What a browser may send cross-origin (the functions' CORS and the template's must agree)."""
 EXPOSED_RESPONSE_HEADERS = (RETRY_AFTER_HEADER,)
 """What a browser's script may read from a cross-origin response."""
+ALLOWED_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+"""What a CORS preflight allows on any path (PreflightFunction answers them all): every method the API
+routes (tests/test_project.py)."""

@@ -13,11 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import database_settings, http_settings, password_settings, token_settings
 from shared.http.bodies import lowercase_media_type, parse_json_body
-from shared.http.contract import ALLOWED_REQUEST_HEADERS, EXPOSED_RESPONSE_HEADERS
+from shared.http.contract import ALLOWED_METHODS, ALLOWED_REQUEST_HEADERS, EXPOSED_RESPONSE_HEADERS
 from shared.http.errors import register_error_handlers
 from shared.http.openapi import BEARER_AUTH, error_responses
 
 AnyCallableT = TypeVar("AnyCallableT", bound=Callable[..., Any])
+
+PREFLIGHT_MAX_AGE_S = 600
+"""How long a browser may keep a preflight's answer."""
 
 _ROUTE = inspect.signature(APIGatewayRestResolver.route)
 
@@ -73,6 +76,42 @@ class DocumentedResolver(APIGatewayRestResolver):
         return response
 
 
+def cors_config() -> CORSConfig:
+    """The CORS of every response: the configured origins (CORS_ALLOW_ORIGINS), the headers a browser
+    may send and read, a preflight kept 10 minutes."""
+    origins = http_settings().cors_allow_origins
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=list(ALLOWED_REQUEST_HEADERS),
+        expose_headers=list(EXPOSED_RESPONSE_HEADERS),
+        max_age=PREFLIGHT_MAX_AGE_S,
+    )
+
+
+def varies_by_origin() -> bool:
+    """Whether the CORS headers depend on the request's ``Origin`` (only some origins are allowed)."""
+    return "*" not in http_settings().cors_allow_origins
+
+
+def preflight(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The proxy response to a CORS preflight (PreflightFunction, OPTIONS on every path): 204 with the
+    request's own origin when it is allowed ("*" when any is) and every method and header the API
+    accepts, or no CORS header at all; ``Vary: Origin`` where only some origins are allowed. It reads
+    the HTTP settings only: no database, no secret."""
+    cors = cors_config()
+    headers = {str(name).lower(): value for name, value in (event.get("headers") or {}).items()}
+    requested = headers.get("origin")
+    origin = cors.allowed_origin(requested) if requested else None
+    allowed = cors.to_dict(origin) if origin is not None else {}
+    if allowed:
+        allowed["Access-Control-Allow-Methods"] = ",".join(ALLOWED_METHODS)
+    multi = {name: [value] for name, value in allowed.items()}
+    if varies_by_origin():
+        multi["Vary"] = ["Origin"]
+    return {"statusCode": HTTPStatus.NO_CONTENT.value, "multiValueHeaders": multi, "body": "", "isBase64Encoded": False}
+
+
 def create_app(tag: str, *, bearer: bool = False, tokens: bool = False) -> DocumentedResolver:
     """A REST API resolver with validation, the configured CORS origins and the error mapping, for
     routes documented under ``tag`` and, with ``bearer``, behind the JWT authorizer; ``tokens`` says
@@ -92,19 +131,11 @@ def create_app(tag: str, *, bearer: bool = False, tokens: bool = False) -> Docum
     password_settings()
     if tokens and database.in_lambda:
         token_settings()
-    origins = http_settings().cors_allow_origins
-    cors = CORSConfig(
-        allow_origin=origins[0],
-        extra_origins=list(origins[1:]),
-        allow_headers=list(ALLOWED_REQUEST_HEADERS),
-        expose_headers=list(EXPOSED_RESPONSE_HEADERS),
-        max_age=600,
-    )
     app = DocumentedResolver(
         tag=tag,
         bearer=bearer,
-        cors=cors,
-        vary_origin="*" not in origins,
+        cors=cors_config(),
+        vary_origin=varies_by_origin(),
         enable_validation=True,
         response_validation_error_http_code=500,
         json_body_deserializer=parse_json_body,

@@ -374,20 +374,64 @@ def test_a_functions_own_database_name_refuses_to_start_naming_function_and_vari
 # API Gateway's own answers -----------------------------------------------------------------
 
 
-def test_cors_preflight_answers_from_the_template(api: LocalApi) -> None:
+def test_cors_preflight_is_answered_by_the_preflight_function(api: LocalApi) -> None:
     response = api.request(
         "OPTIONS",
         "/api/prompts/123",
         headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PATCH"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert response.content == b""
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,PATCH,DELETE,OPTIONS"
-    assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type,Idempotency-Key"
+    allowed_headers = set(response.headers["Access-Control-Allow-Headers"].split(","))
+    assert {"Authorization", "Content-Type", "Idempotency-Key"} <= allowed_headers
     assert response.headers["Access-Control-Max-Age"] == "600"
-    assert api.last_request_line()["target"] == "CORS preflight"
+    assert api.last_request_line()["target"] == "PreflightFunction"
+
+
+TWO_ORIGINS = "https://app.example.com,https://admin.example.com"
+
+
+@pytest.fixture
+def two_origins(start_api: StartApi) -> LocalApi:
+    return start_api(
+        "--in-memory", "--parameter-overrides", f"CorsAllowOrigin={TWO_ORIGINS}", env={"JWT_SECRET": JWT_SECRET}
+    )
+
+
+def test_with_several_origins_a_preflight_names_the_requests_own_allowed_origin_or_none(two_origins: LocalApi) -> None:
+    answers = {
+        origin: two_origins.request(
+            "OPTIONS", "/api/me", headers={"Origin": origin, "Access-Control-Request-Method": "DELETE"}
+        )
+        for origin in ("https://app.example.com", "https://admin.example.com", "https://evil.example.com")
+    }
+
+    for origin, response in answers.items():
+        assert response.status_code == 204, origin
+        assert response.headers["Vary"] == "Origin", origin
+    assert answers["https://app.example.com"].headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert answers["https://admin.example.com"].headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
+    assert "Access-Control-Allow-Origin" not in answers["https://evil.example.com"].headers
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/api/me", 401), ("GET", "/api/nothing-here", 404)])
+def test_with_several_origins_a_gateway_response_names_no_origin(
+    two_origins: LocalApi, method: str, path: str, status: int
+) -> None:
+    response = two_origins.request(method, path, headers={"Origin": "https://app.example.com"})
+
+    assert response.status_code == status
+    assert not any(name.lower().startswith("access-control-") for name in response.headers)
+
+
+def test_a_path_without_a_preflight_event_gets_the_gateways_404(api: LocalApi) -> None:
+    response = api.request("OPTIONS", "/api/nothing-here", headers={"Origin": "http://localhost:5173"})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
 
 
 def test_unknown_route_is_404_detail(api: LocalApi) -> None:

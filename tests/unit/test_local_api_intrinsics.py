@@ -35,3 +35,33 @@ def test_is_intrinsic_knows_one_key_functions_from_maps() -> None:
     assert not is_intrinsic({"Variables": {"A": "1"}})
     assert not is_intrinsic({"Ref": "X", "Other": 1})
     assert not is_intrinsic("Ref")
+
+
+CONDITIONS = {
+    "IsDev": {"Fn::Equals": [{"Ref": "Stage"}, "dev"]},
+    "NotDev": {"Fn::Not": [{"Condition": "IsDev"}]},
+    "DevAndAda": {"Fn::And": [{"Condition": "IsDev"}, {"Fn::Equals": [{"Ref": "Name"}, "ada"]}]},
+    "DevOrProd": {"Fn::Or": [{"Condition": "NotDev"}, {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"), [("IsDev", "a"), ("NotDev", "b"), ("DevAndAda", "a"), ("DevOrProd", "b")]
+)
+def test_if_takes_the_branch_its_condition_chooses(condition: str, expected: str) -> None:
+    intrinsics = _intrinsics().with_conditions(CONDITIONS)
+
+    assert intrinsics.string({"Fn::If": [condition, "a", "b"]}) == expected
+
+
+def test_no_value_drops_the_key_or_the_item_it_is_the_value_of() -> None:
+    intrinsics = _intrinsics().with_conditions(CONDITIONS)
+    no_value = {"Fn::If": ["NotDev", "x", {"Ref": "AWS::NoValue"}]}
+
+    assert intrinsics.resolve({"Kept": "k", "Dropped": no_value}) == {"Kept": "k"}
+    assert intrinsics.resolve(["k", no_value]) == ["k"]
+
+
+def test_a_condition_the_template_does_not_define_is_unresolvable() -> None:
+    with pytest.raises(Unresolvable):
+        _intrinsics().with_conditions(CONDITIONS).resolve({"Fn::If": ["Missing", "a", "b"]})
