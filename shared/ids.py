@@ -15,6 +15,12 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
+def epoch_ms(value: datetime) -> int:
+    """``value`` in whole milliseconds since the epoch: the precision BSON dates keep, and what ids
+    derived from a moment (``derived_id``) are made of."""
+    return int(value.timestamp() * 1000)
+
+
 _last_ms = 0
 _sequence = 0
 

@@ -16,7 +16,7 @@ from shared.accounts.token_pair import token_pair
 from shared.accounts.users import UserRepository
 from shared.config import jwt_secret, password_settings
 from shared.errors import BadRequest, Unauthorized
-from shared.ids import derived_id, utcnow
+from shared.ids import derived_id, epoch_ms, utcnow
 from shared.metrics import Metric
 
 SAME_PASSWORD = "The new password must differ from the current one"  # noqa: S105 - a message
@@ -88,7 +88,7 @@ def _session_after_change(users: UserRepository, user_id: str, session_id: str, 
     interleaving leaves a live session of a deleted account.
     """
     sessions = SessionRepository()
-    new_session_id = derived_id("password_change", user_id, session_id, str(int(cut.timestamp() * 1000)))
+    new_session_id = derived_id("password_change", user_id, session_id, str(epoch_ms(cut)))
     sessions.end_all(user_id, reason="password_change", keep=(session_id, new_session_id))
     token = derived_session_token(new_session_id, key=jwt_secret())
     session = sessions.start_once(user_id, session_id=new_session_id, refresh_token=token, now=cut)

@@ -24,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.data.client import Document, get_database, retry_once, translated
 from shared.errors import ServiceUnavailable
-from shared.ids import utcnow
+from shared.ids import epoch_ms, utcnow
 
 COLLECTION = "idempotency"
 EXPIRES_AFTER = timedelta(hours=24)
@@ -53,10 +53,6 @@ def record_id(scope: str, user_id: str, key: str) -> str:
     return hashlib.sha256("\x00".join((scope, user_id, key)).encode()).hexdigest()
 
 
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
-
-
 class IdempotencyRecords:
     def __init__(self) -> None:
         self.collection = get_database()[COLLECTION]
@@ -79,7 +75,7 @@ class IdempotencyRecords:
         for _ in range(3):  # a concurrent claim may remove or replace the record between two steps
             try:
                 self.collection.insert_one(doc)
-                return Claim(_ms(now), None)
+                return Claim(epoch_ms(now), None)
             except DuplicateKeyError:
                 pass
             existing = self.collection.find_one({"_id": doc["_id"]})
@@ -91,11 +87,11 @@ class IdempotencyRecords:
             if existing is not None and existing["expiration"] > now:
                 if existing["body_hash"] != body:
                     raise KeyReused()
-                return Claim(_ms(existing["first_used"]), existing.get("response"))
+                return Claim(epoch_ms(existing["first_used"]), existing.get("response"))
             # Past its 24 hours (the TTL monitor has not removed it yet): the key starts afresh.
             replaced = self.collection.replace_one({"_id": doc["_id"], "expiration": {"$lte": now}}, doc)
             if replaced.matched_count == 1:
-                return Claim(_ms(now), None)
+                return Claim(epoch_ms(now), None)
         raise ServiceUnavailable("Too much contention on an idempotency key")
 
     def _legacy(self, existing: Document, doc: Document, now: datetime) -> Claim | None:
