@@ -1,10 +1,22 @@
 """The scheduled sweep: finish interrupted account deletions and remove orphans, a bounded batch per run.
 
 A deletion is interrupted when its function stopped or failed after making the account a tombstone
-(``shared.accounts.delete_account``): its tombstone stays until everything is removed. An orphan is a
-document of a collection in ``shared.accounts.owned_data.OWNED`` whose user document does not exist: a
-write that raced with a deletion and whose own clean-up failed, or data left by older code. Every step
-is idempotent, so overlapping or repeated runs are harmless.
+(``shared.accounts.delete_account``): its tombstone stays until everything is removed.
+
+An orphan is a document this API wrote that no user owns: a write that raced with a deletion and whose own
+clean-up failed, or data left by older code. Precisely, a document of a collection in
+``shared.accounts.owned_data.OWNED`` is removed as an orphan only when
+
+- this API wrote it (``shared.data.pages.WRITTEN_HERE``): its ``_id`` is a string (the seed's app wrote an
+  ObjectId) and it has no ``seed_object_id`` (``make migrate-seed`` converted it from the seed's: whether
+  its user is one here is the operator's question, which the migration's report asks);
+- its ``user_id`` is a string; and
+- no user document names that owner in any form the seed or this API writes: neither a user whose ``_id``
+  it is (live or tombstone, converted or not) nor a user in the seed's shape (not a string ``_id``)
+  whose ``id`` it is (a seed user not converted yet, or left by the migration as a conflict or invalid).
+
+Anything else is never the sweep's to delete, whatever its owner: it stays as it is. Every step is
+idempotent, so overlapping or repeated runs are harmless.
 """
 
 from __future__ import annotations
@@ -16,9 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.accounts.account_removal import finish_deletion
-from shared.accounts.owned_data import OWNED, Owner
+from shared.accounts.owned_data import OWNED
 from shared.accounts.users import UserRepository
-from shared.data.client import get_database, translated
+from shared.data.client import get_database, retry_once, translated
+from shared.data.pages import WRITTEN_HERE
 from shared.ids import utcnow
 from shared.metrics import Metric, count
 
@@ -38,7 +51,7 @@ class SweepResult:
 
 def sweep(*, now: datetime | None = None, min_age: timedelta = TOMBSTONE_MIN_AGE) -> SweepResult:
     """One run: finish up to DELETIONS_PER_RUN deletions whose tombstone is older than ``min_age``, then
-    remove the documents of owners that do not exist, up to OWNERS_PER_RUN owners per collection."""
+    remove the orphans (see the module's docstring) of up to OWNERS_PER_RUN owners per collection."""
     users = UserRepository()
     completed = 0
     for user_id in users.deleting_since((now or utcnow()) - min_age, limit=DELETIONS_PER_RUN):
@@ -49,8 +62,9 @@ def sweep(*, now: datetime | None = None, min_age: timedelta = TOMBSTONE_MIN_AGE
         if not owned.by_user_id:
             continue
         owners = _owners(owned.name, start=start, limit=OWNERS_PER_RUN)
-        for user_id in sorted(set(owners) - users.existing(owners)):
-            removed += owned.remove(Owner(user_id, None))
+        orphans = sorted(set(owners) - users.existing(owners))
+        if orphans:
+            removed += _remove_orphans(owned.name, orphans)
     count(Metric.DELETIONS_COMPLETED, completed)
     count(Metric.ORPHANS_REMOVED, removed)
     return SweepResult(deletions_completed=completed, orphans_removed=removed)
@@ -71,3 +85,11 @@ def _owners(collection: str, *, start: str, limit: int) -> list[str]:
         if len(owners) >= limit:
             break
     return owners
+
+
+@translated
+def _remove_orphans(collection: str, owners: list[str]) -> int:
+    """Remove the documents of ``collection`` this API wrote whose ``user_id`` is one of ``owners`` (owners
+    no user document names); how many. A document naming several owners in a list is not one of them."""
+    query = {**WRITTEN_HERE, "user_id": {"$in": owners, "$not": {"$type": "array"}}}
+    return retry_once(lambda: get_database()[collection].delete_many(query)).deleted_count

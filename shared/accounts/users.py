@@ -166,8 +166,20 @@ class UserRepository:
 
     @translated
     def existing(self, user_ids: list[str]) -> set[str]:
-        """Which of ``user_ids`` have a user document (live or tombstone)."""
-        return {doc["_id"] for doc in self.collection.find({"_id": {"$in": user_ids}}, {"_id": True})}
+        """Which of ``user_ids`` a user document names, live or tombstone, in any shape: by its ``_id`` (this
+        API's users, and the seed's that ``make migrate-seed`` converted), or by the ``id`` of a document
+        not in this API's shape (a seed user not converted yet, or left as a conflict or invalid; an
+        ``id`` that is a list names every string in it)."""
+        found = {doc["_id"] for doc in self.collection.find({"_id": {"$in": user_ids}}, {"_id": True})}
+        missing = set(user_ids) - found
+        if missing:
+            query = {"_id": {"$not": {"$type": "string"}}, "id": {"$in": sorted(missing)}}
+            for doc in self.collection.find(query, {"id": True}):
+                named = doc.get("id")
+                for name in named if isinstance(named, list) else [named]:
+                    if isinstance(name, str) and name in missing:
+                        found.add(name)
+        return found
 
     @translated
     def remove_tombstone(self, user_id: str) -> bool:

@@ -44,14 +44,13 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from shared.data.indexes import ensure_indexes
+from shared.data.pages import SEED_ID
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection
     from pymongo.database import Database
 
 Document = dict[str, Any]
-SEED_ID = "seed_object_id"
-"""The field of a converted document that holds the ObjectId ``_id`` of the seed document it came from."""
 _SEED_DOCUMENTS = {"_id": {"$type": "objectId"}}
 _BATCH = 500
 

@@ -1,0 +1,106 @@
+"""The sweep over documents this API did not write: the seed's (``tests/seed_data.py``), before and after
+``make migrate-seed``, and malformed ones. It removes only this API's own orphans (a string ``_id``, no
+``seed_object_id``, and no user document naming the owner, by ``_id`` or by a seed user's ``id``); what it
+cannot read it skips, with one warning per run and collection that names the field, and it goes on."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from shared.data.client import get_database
+from shared.data.migrate_seed import migrate
+from shared.ids import new_id, utcnow
+from shared.prompts.models import PromptCreate
+from shared.prompts.prompts import PromptRepository
+from tests.seed_data import seed_hash, seed_prompt, seed_user
+from tests.support import PASSWORD, context_of, invoke, login_pair, register, run_sweeper
+
+MARKER = "a value no log line may show"
+
+
+def _late_prompt_of_a_deleted_account(email: str = "gone@example.com") -> str:
+    """A real orphan: the prompt a create racing with its user's deletion wrote after the user was removed."""
+    user = register(email, username="gone")
+    context = context_of(login_pair(email)["access_token"])
+    assert invoke("delete_me", body={"password": PASSWORD}, user_id=user["id"], sid=context["sid"]).status == 204
+    assert get_database().users.count_documents({"_id": user["id"]}) == 0
+    return PromptRepository().create(user["id"], PromptCreate(content="written too late")).id
+
+
+def _prompts_of(*user_ids: str) -> list[int]:
+    return [get_database().prompts.count_documents({"user_id": user_id}) for user_id in user_ids]
+
+
+def _sweep_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage() for r in caplog.records if r.name == "shared.accounts.sweep" and r.levelno == logging.WARNING
+    ]
+
+
+def test_the_sweep_keeps_every_prompt_of_a_seed_database_not_yet_migrated() -> None:
+    db = get_database()
+    ada = seed_user("Ada@Example.com", hashed_password=seed_hash("ada's"), username="ada", minutes=1)
+    bob = seed_user("bob@example.com", hashed_password=seed_hash("bob's"), username="bob", minutes=2)
+    db.users.insert_many([ada, bob])
+    db.prompts.insert_many([seed_prompt(ada["id"], f"ada {i}", minutes=10 + i) for i in range(5)])
+    db.prompts.insert_many([seed_prompt(bob["id"], "bob's"), seed_prompt(new_id(), "of no user at all")])
+    orphan = _late_prompt_of_a_deleted_account()
+
+    result = run_sweeper()
+
+    assert result == {"deletions_completed": 0, "orphans_removed": 1}
+    assert _prompts_of(ada["id"], bob["id"]) == [5, 1]
+    assert db.prompts.count_documents({"_id": {"$type": "objectId"}}) == 7  # every seed prompt kept
+    assert db.prompts.count_documents({"_id": orphan}) == 0
+    assert db.prompts.count_documents({}) == 7
+    assert run_sweeper() == {"deletions_completed": 0, "orphans_removed": 0}
+
+
+def test_after_the_migration_the_sweep_keeps_the_prompts_of_users_it_left_and_of_no_user() -> None:
+    db = get_database()
+    first = seed_user("Eve@Example.com", hashed_password=seed_hash("eve's"), username="eve", minutes=1)
+    conflict = seed_user("eve@example.com", hashed_password=seed_hash("eve's too"), username="eve", minutes=2)
+    invalid = seed_user("nohash@example.com", hashed_password="x", username="no hash", minutes=3)
+    del invalid["hashed_password"]
+    db.users.insert_many([first, conflict, invalid])
+    nobody = new_id()
+    db.prompts.insert_many(
+        [seed_prompt(user["id"], f"{i}", minutes=10 + i) for i, user in enumerate((first, conflict, invalid))]
+    )
+    db.prompts.insert_one(seed_prompt(nobody, "of no user at all"))
+    report = migrate(db)
+    assert (report.collections["users"].converted, report.left) == (1, 2)
+    assert report.collections["prompts"].converted == 4
+    assert report.orphan_prompts == 3  # the conflict's, the invalid user's and nobody's: the operator's to decide
+    orphan = _late_prompt_of_a_deleted_account()
+
+    result = run_sweeper()
+
+    assert result == {"deletions_completed": 0, "orphans_removed": 1}
+    assert _prompts_of(first["id"], conflict["id"], invalid["id"], nobody) == [1, 1, 1, 1]
+    assert db.prompts.count_documents({"_id": orphan}) == 0
+    assert db.users.count_documents({}) == 3  # the users left stay exactly as they were
+    assert db.users.find_one({"_id": conflict["_id"]}) == conflict
+
+
+def test_a_document_in_this_apis_shape_whose_owner_is_a_seed_users_id_is_no_orphan() -> None:
+    db = get_database()
+    seed = seed_user("seed@example.com", hashed_password=seed_hash("s"))
+    listed = {**seed_user("listed@example.com", hashed_password=seed_hash("l")), "id": [new_id(), new_id()]}
+    db.users.insert_many([seed, listed])
+    now = utcnow()
+    for owner in (seed["id"], listed["id"][1]):
+        db.prompts.insert_one(
+            {"_id": new_id(), "user_id": owner, "content": "x", "response": None, "created_at": now, "updated_at": now}
+        )
+        db.sessions.insert_one(
+            {"_id": new_id(), "user_id": owner, "refresh_hash": new_id(), "created_at": now, "expires_at": now}
+        )
+    orphan = _late_prompt_of_a_deleted_account()
+
+    assert run_sweeper() == {"deletions_completed": 0, "orphans_removed": 1}
+    assert _prompts_of(seed["id"], listed["id"][1]) == [1, 1]
+    assert db.sessions.count_documents({"user_id": {"$in": [seed["id"], listed["id"][1]]}}) == 2
+    assert db.prompts.count_documents({"_id": orphan}) == 0
