@@ -5,17 +5,22 @@ cannot read it skips, with one warning per run and collection that names the fie
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from shared.accounts.account_removal import finish_deletion
+from shared.accounts.users import UserRepository
 from shared.data.client import get_database
 from shared.data.migrate_seed import migrate
 from shared.ids import new_id, utcnow
 from shared.prompts.models import PromptCreate
 from shared.prompts.prompts import PromptRepository
-from tests.seed_data import seed_hash, seed_prompt, seed_user
-from tests.support import PASSWORD, context_of, invoke, login_pair, register, run_sweeper
+from tests.seed_data import SEED_EPOCH, seed_hash, seed_prompt, seed_user
+from tests.support import PASSWORD, context_of, create_prompt, invoke, login_pair, register, run_sweeper
 
 MARKER = "a value no log line may show"
 
@@ -104,3 +109,97 @@ def test_a_document_in_this_apis_shape_whose_owner_is_a_seed_users_id_is_no_orph
     assert _prompts_of(seed["id"], listed["id"][1]) == [1, 1]
     assert db.sessions.count_documents({"user_id": {"$in": [seed["id"], listed["id"][1]]}}) == 2
     assert db.prompts.count_documents({"_id": orphan}) == 0
+
+
+def test_a_prompt_naming_an_orphan_and_a_user_in_a_list_is_not_removed_with_the_orphan() -> None:
+    user = register()
+    orphan = new_id()
+    now = utcnow()
+    db = get_database()
+    db.prompts.insert_many(
+        [
+            {"_id": new_id(), "user_id": orphan, "content": "x", "created_at": now, "updated_at": now},
+            {"_id": "both", "user_id": [orphan, user["id"]], "content": "x", "created_at": now, "updated_at": now},
+        ]
+    )
+
+    assert run_sweeper()["orphans_removed"] == 1
+    assert db.prompts.count_documents({"_id": "both"}) == 1
+
+
+def test_owners_the_sweep_cannot_read_are_skipped_said_once_per_collection_and_the_rest_goes_on(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = get_database()
+    kept = register()
+    create_prompt(kept["id"])
+    now = utcnow()
+    shapes: list[dict[str, Any]] = [
+        {"user_id": [new_id(), MARKER]},
+        {"user_id": [new_id()]},
+        {"user_id": {"id": MARKER}},
+        {"user_id": 7},
+        {"user_id": None},
+        {},
+    ]
+    db.prompts.insert_many(
+        [{"_id": f"bad {i}", **shape, "content": MARKER, "created_at": now} for i, shape in enumerate(shapes)]
+    )
+    db.sessions.insert_many(
+        [{"_id": f"bad {i}", **shape, "refresh_hash": f"h{i}", "created_at": now} for i, shape in enumerate(shapes)]
+    )
+    orphan = new_id()
+    db.prompts.insert_one({"_id": new_id(), "user_id": orphan, "content": "x", "created_at": now, "updated_at": now})
+    db.sessions.insert_one(
+        {"_id": new_id(), "user_id": orphan, "refresh_hash": "h", "created_at": now, "expires_at": now}
+    )
+    capsys.readouterr()
+
+    with caplog.at_level(logging.WARNING):
+        result = run_sweeper()
+
+    assert result == {"deletions_completed": 0, "orphans_removed": 2}
+    assert db.prompts.count_documents({"_id": {"$regex": "^bad "}}) == len(shapes)
+    assert db.sessions.count_documents({"_id": {"$regex": "^bad "}}) == len(shapes)
+    assert _prompts_of(kept["id"], orphan) == [1, 0]
+    assert _sweep_warnings(caplog) == [
+        f"The sweep skipped {name} documents it cannot read (user_id: not a string); they are left as they are"
+        for name in ("prompts", "sessions")
+    ]
+    assert MARKER not in caplog.text
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    published = {k: v for line in lines for k, v in line.items() if k in ("DeletionsCompleted", "OrphansRemoved")}
+    assert published == {"DeletionsCompleted": [0.0], "OrphansRemoved": [2.0]}
+
+
+def test_tombstone_looking_users_the_sweep_cannot_read_are_left_and_said_once_and_deletions_go_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    db = get_database()
+    deleting = register("deleting@example.com", username="deleting")
+    create_prompt(deleting["id"])
+    assert UserRepository().mark_deleting(deleting["id"], session_id=new_id(), sessions_valid_after=utcnow())
+    long_ago = SEED_EPOCH - timedelta(days=1)  # older than every tombstone below: first in the sweep's order
+    db.users.update_one({"_id": deleting["id"]}, {"$set": {"deleted_at": utcnow() - timedelta(minutes=2)}})
+    word = register("word@example.com", username="word")
+    create_prompt(word["id"])
+    db.users.update_one({"_id": word["id"]}, {"$set": {"deleted_at": "2025-03-01", "is_active": False}})
+    seed = {**seed_user("seed@example.com", hashed_password=seed_hash("s")), "deleted_at": long_ago}
+    numbered = {"_id": 42, "email": MARKER, "deleted_at": long_ago}
+    db.users.insert_many([seed, numbered])
+
+    assert UserRepository().deleting_since(utcnow(), limit=10) == [deleting["id"]]
+    with caplog.at_level(logging.WARNING):
+        result = run_sweeper()
+
+    assert result == {"deletions_completed": 1, "orphans_removed": 0}
+    assert db.users.count_documents({"_id": deleting["id"]}) == 0
+    assert db.users.count_documents({}) == 3
+    assert _prompts_of(deleting["id"], word["id"]) == [0, 1]
+    assert _sweep_warnings(caplog) == [
+        "The sweep skipped users documents it cannot read (_id: not a string, deleted_at: not a date); "
+        "they are left as they are"
+    ]
+    assert MARKER not in caplog.text
+    assert finish_deletion(word["id"]) is False  # not a tombstone of this API's: nothing of it is removed
+    assert (db.users.count_documents({"_id": word["id"]}), _prompts_of(word["id"])) == (1, [1])
