@@ -331,7 +331,9 @@ def migrate(db: Database[Document], report: Report | None = None) -> Report:
         _convert(db.prompts, seed, _prompt, prompts)
     owners = {u["_id"] for u in db.users.find({"_id": {"$type": "string"}}, {"_id": True})}
     report.orphan_prompts = sum(
-        1 for p in db.prompts.find({"_id": {"$type": "string"}}, {"user_id": True}) if p.get("user_id") not in owners
+        1
+        for p in db.prompts.find({"_id": {"$type": "string"}}, {"user_id": True})
+        if not isinstance(p.get("user_id"), str) or p["user_id"] not in owners
     )
 
     checks = report.collections["status_checks"] = CollectionReport()

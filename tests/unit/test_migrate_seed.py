@@ -323,6 +323,17 @@ def test_what_the_api_would_store_is_what_the_migration_stores() -> None:
     assert db.status_checks.find_one({"_id": check["id"]})["client_name"] == "web"
 
 
+def test_a_prompt_whose_user_id_is_a_list_counts_among_those_of_no_user() -> None:
+    db = get_database()
+    now = datetime.now(UTC)
+    db.prompts.insert_one({"_id": "listed", "user_id": ["a", "b"], "content": "x", "created_at": now})
+
+    report = migrate(db)
+
+    assert report.orphan_prompts == 1
+    assert db.prompts.count_documents({"_id": "listed"}) == 1
+
+
 def test_seed_times_as_iso_strings_or_missing_are_converted() -> None:
     db = get_database()
     as_string = {**seed_status_check("iso"), "timestamp": "2025-03-01T12:00:00.123456"}
