@@ -69,25 +69,24 @@ def test_after_the_migration_the_sweep_keeps_the_prompts_of_users_it_left_and_of
     conflict = seed_user("eve@example.com", hashed_password=seed_hash("eve's too"), username="eve", minutes=2)
     invalid = seed_user("nohash@example.com", hashed_password="x", username="no hash", minutes=3)
     del invalid["hashed_password"]
-    db.users.insert_many([first, conflict, invalid])
+    no_address = seed_user("not an address", hashed_password=seed_hash("na"), username="na", minutes=4)
+    left = (conflict, invalid, no_address)
+    db.users.insert_many([first, *left])
     nobody = new_id()
-    db.prompts.insert_many(
-        [seed_prompt(user["id"], f"{i}", minutes=10 + i) for i, user in enumerate((first, conflict, invalid))]
-    )
+    db.prompts.insert_many([seed_prompt(user["id"], f"{i}", minutes=10 + i) for i, user in enumerate((first, *left))])
     db.prompts.insert_one(seed_prompt(nobody, "of no user at all"))
     report = migrate(db)
-    assert (report.collections["users"].converted, report.left) == (1, 2)
-    assert report.collections["prompts"].converted == 4
-    assert report.orphan_prompts == 3  # the conflict's, the invalid user's and nobody's: the operator's to decide
+    assert (report.collections["users"].converted, report.left) == (1, 3)
+    assert report.collections["prompts"].converted == 5
+    assert report.orphan_prompts == 4  # those of the users left, and nobody's: the operator's to decide
     orphan = _late_prompt_of_a_deleted_account()
 
     result = run_sweeper()
 
     assert result == {"deletions_completed": 0, "orphans_removed": 1}
-    assert _prompts_of(first["id"], conflict["id"], invalid["id"], nobody) == [1, 1, 1, 1]
+    assert _prompts_of(first["id"], *(user["id"] for user in left), nobody) == [1, 1, 1, 1, 1]
     assert db.prompts.count_documents({"_id": orphan}) == 0
-    assert db.users.count_documents({}) == 3  # the users left stay exactly as they were
-    assert db.users.find_one({"_id": conflict["_id"]}) == conflict
+    assert [db.users.find_one({"_id": user["_id"]}) for user in left] == list(left)  # exactly as they were
 
 
 def test_a_document_in_this_apis_shape_whose_owner_is_a_seed_users_id_is_no_orphan() -> None:
