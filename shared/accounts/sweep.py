@@ -92,14 +92,16 @@ def _say_skipped(collection: str, problems: list[str]) -> None:
 
 @translated
 def _owners(collection: str, *, start: str, limit: int) -> tuple[list[str], bool]:
-    """Up to ``limit`` distinct ``user_id`` strings of ``collection``, from ``start`` on, wrapping around;
-    and whether any document's ``user_id`` is not a string (a list of strings among them, which the
-    range matches by its elements, or anything else, which one more query finds)."""
+    """Up to ``limit`` distinct ``user_id`` strings of the documents of ``collection`` this API wrote (the
+    only ones the sweep may remove, so owners of the seed's documents alone take no place in a run's
+    slice), from ``start`` on, wrapping around; and whether any document's ``user_id`` is not a string (a
+    list of strings among them, which the range matches by its elements, or anything else, which one more
+    query finds)."""
     owners: list[str] = []
     unreadable = False
     for match in ({"$gte": start}, {"$lt": start}):
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"user_id": match}},
+            {"$match": {**WRITTEN_HERE, "user_id": match}},
             {"$group": {"_id": "$user_id"}},
             {"$sort": {"_id": 1}},
             {"$limit": limit - len(owners)},
