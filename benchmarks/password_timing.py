@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from shared.data.indexes import ensure_indexes
     from tests.support import FakeContext, api_event, load_function
 
-    config.get_settings.cache_clear()
+    config.clear_caches()
     store = mongomock.MongoClient(tz_aware=True)
     ensure_indexes(store[config.DEFAULT_DB_NAME])
     db.use_client(store)
