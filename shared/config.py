@@ -191,14 +191,18 @@ class PasswordSettings(SettingsGroup):
 
 @dataclass(frozen=True, slots=True)
 class RecoverySettings(SettingsGroup):
-    """Password recovery: the mail's sender and link, the reset token's life, the requests allowed. The
-    forgot function checks the sender and link inside Lambda (``shared.accounts.forgot_password``)."""
+    """Password recovery: the mail's sender and link, the reset token's life, the requests allowed (per
+    email, and per client address whatever the email). The forgot function checks the sender and link
+    inside Lambda (``shared.accounts.forgot_password``)."""
 
     in_lambda: bool = _in_lambda_field()
     mail_from: str | None = setting("MAIL_FROM", optional)
     password_reset_url: str | None = setting("PASSWORD_RESET_URL", optional)
     password_reset_minutes: int = setting("PASSWORD_RESET_MINUTES", integer(30, low=5, high=24 * 60))
     password_reset_max_requests: int = setting("PASSWORD_RESET_MAX_REQUESTS", integer(3, low=1, high=100))
+    password_reset_max_requests_per_address: int = setting(
+        "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", integer(20, low=1, high=10_000)
+    )
 
 
 @dataclass(frozen=True, slots=True)

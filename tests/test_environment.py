@@ -39,6 +39,7 @@ HOSTILE = {
     "PASSWORD_RESET_URL": "https://hostile.example/reset",
     "PASSWORD_RESET_MINUTES": "5",
     "PASSWORD_RESET_MAX_REQUESTS": "1",
+    "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "1",
     "CORS_ALLOW_ORIGINS": "https://hostile.example",
 }
 

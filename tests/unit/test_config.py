@@ -55,6 +55,7 @@ def test_cors_origins_are_a_comma_separated_list() -> None:
         (DatabaseSettings, {"MONGODB_TIMEOUT_MS": "10"}, "MONGODB_TIMEOUT_MS"),
         (RecoverySettings, {"PASSWORD_RESET_MINUTES": "1"}, "PASSWORD_RESET_MINUTES"),
         (RecoverySettings, {"PASSWORD_RESET_MAX_REQUESTS": "0"}, "PASSWORD_RESET_MAX_REQUESTS"),
+        (RecoverySettings, {"PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "0"}, "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS"),
         (PasswordSettings, {"LOGIN_MAX_FAILURES_PER_EMAIL": "many"}, "LOGIN_MAX_FAILURES_PER_EMAIL"),
     ],
 )
