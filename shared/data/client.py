@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import pymongo
 from pymongo import MongoClient
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
@@ -198,9 +199,11 @@ def get_database() -> Database[Document]:
 
 
 def is_available() -> bool:
-    """Whether the database answers a ping within the server-selection timeout."""
+    """Whether the database answers one ping within the ping timeout (MONGODB_PING_TIMEOUT_MS), on the
+    container's client: ``pymongo.timeout`` bounds this one ping, server selection included, and leaves
+    the client's own timeouts to every other operation."""
     try:
-        with translate_errors():
+        with translate_errors(), pymongo.timeout(database_settings().ping_timeout_s):
             get_client().admin.command("ping")
     except ServiceUnavailable:
         return False

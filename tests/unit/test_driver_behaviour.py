@@ -5,11 +5,13 @@ with a server's error. Here the real client of ``shared.data.client.get_client()
 a mockupdb server: MongoDB's wire protocol, answered by the test) talks to a one-member replica set,
 the shape of an Atlas cluster, so that retryable writes are on. Each test plays the server's part,
 request by request: answer, fail with a server error, or close the connection (``hangup``) after the
-request arrived, which is what a connection reset while the server works looks like to the driver.
+request arrived, which is what a connection reset while the server works looks like to the driver, or
+never answer: a server that takes connections and hangs, which no closed port can show.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from mockupdb import MockupDB, OpMsg, go, going
 from pymongo.errors import AutoReconnect
 
+from shared import __version__
 from shared.accounts.sessions import SessionRepository
 from shared.data import client as db
 from shared.data.indexes import INDEXES, REUSED, ensure_indexes
@@ -261,3 +264,32 @@ def test_index_options_conflict_from_the_server_settles_on_the_equivalent_index(
     first = ensured()[0]
     assert (first.collection, first.name, first.outcome, first.found_as) == ("users", "email_unique", REUSED, "email_1")
     assert create["indexes"] == [{"key": {"email": 1}, "name": "email_unique", "unique": True}]
+
+
+# A server that answers the handshake, then nothing: health's ping ----------------------------------------
+
+
+def _timed(call: Callable[..., Any], *args: Any) -> Callable[[], tuple[Any, float]]:
+    """``call(*args)`` in a thread, as mockupdb's ``go``; what it returned and the seconds it took."""
+
+    def timed() -> tuple[Any, float]:
+        started = time.monotonic()
+        result = call(*args)
+        return result, time.monotonic() - started
+
+    return timed
+
+
+def test_health_gives_up_on_a_ping_never_answered_after_the_ping_timeout(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without its own bound the ping would wait for its answer as long as any operation (SOCKET_TIMEOUT_MS,
+    5 s): pymongo.timeout bounds the whole ping, the wait for the answer too, not only server selection."""
+    monkeypatch.setenv("MONGODB_PING_TIMEOUT_MS", "300")
+
+    with going(_timed(invoke, "health")) as checked:
+        server.receives()  # the ping, never answered
+
+    result, elapsed = checked()
+    assert (result.status, result.body["database"], result.body["version"]) == (503, "unavailable", __version__)
+    assert elapsed < 2.5  # half the socket timeout; about 0.3 s
