@@ -2,8 +2,9 @@
 
 A consumer reads only the groups it uses, so each secret is required only where it is used:
 
-- ``database_settings()``: where the data lives (``MONGODB_*``); inside Lambda a URI (or its
-  secret) is required. Every function reads it, and so does ``make indexes``.
+- ``database_settings()``: where the data lives and how long to wait for it (``MONGODB_*``); inside
+  Lambda a URI (or its secret) is required. Every function reads it, and so does every operator command
+  (``make indexes``, ``make migrate-seed``, ``make account``).
 - ``token_settings()``: signing and checking tokens (``JWT_*``, ``REFRESH_*``); the
   signing secret is required. Only the functions that sign or check access tokens read it.
 - ``password_settings()``: bcrypt's cost and the throttling of password checks.
@@ -147,6 +148,7 @@ class DatabaseSettings(SettingsGroup):
     mongodb_uri_secret_arn: str | None = setting("MONGODB_URI_SECRET_ARN", optional)
     mongodb_db_name: str = setting("MONGODB_DB_NAME", text(DEFAULT_DB_NAME))
     mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", integer(15000, low=100, high=20000))
+    mongodb_ping_timeout_ms: int = setting("MONGODB_PING_TIMEOUT_MS", integer(2000, low=100, high=20000))
     secrets_max_age: int = _secrets_max_age_field()
 
     def check(self) -> None:
@@ -154,6 +156,12 @@ class DatabaseSettings(SettingsGroup):
             raise ConfigurationError(
                 "Set MONGODB_URI_SECRET_ARN or MONGODB_URI: inside Lambda there is no default database"
             )
+
+    @property
+    def ping_timeout_s(self) -> float:
+        """How long a ping (health's, an operator command's first) may take in all, in seconds: the ping
+        timeout, never more than the server-selection timeout a request waits (shared/data/client.py)."""
+        return min(self.mongodb_ping_timeout_ms, self.mongodb_timeout_ms) / 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ HOSTILE = {
     "MONGODB_URI_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hostile",
     "MONGODB_DB_NAME": "hostile_db",
     "MONGODB_TIMEOUT_MS": "soon",
+    "MONGODB_PING_TIMEOUT_MS": "soon",
     "SECRETS_MAX_AGE": "forever",
     "JWT_SECRET": "changeme",
     "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hostile-jwt",

@@ -352,10 +352,11 @@ def migrate(db: Database[Document], report: Report | None = None) -> Report:
 def main() -> int:
     """``make migrate-seed``: convert the seed's documents in MONGODB_DB_NAME at MONGODB_URI.
 
-    Exit status 0 when every seed document is converted, 3 when some were left (listed), 1 on an error,
-    2 when the settings name no database.
+    Exit status 0 when every seed document is converted, 3 when some were left (listed), 1 on an error
+    (one line when the database does not answer the first ping), 2 when the settings name no database or
+    name it wrongly.
     """
-    from shared.data.operator import UsageError, operator_database
+    from shared.data.operator import EXIT_USAGE, Unreachable, UsageError, operator_database
 
     report = Report()
     try:
@@ -363,7 +364,10 @@ def main() -> int:
             migrate(database, report)
     except UsageError as e:
         sys.stderr.write(f"{e}\n")
-        return 2
+        return EXIT_USAGE
+    except Unreachable as e:  # nothing was done
+        sys.stderr.write(f"{e}\n")
+        return EXIT_ERROR
     except PyMongoError as e:
         sys.stdout.write("until the error:\n" + "".join(f"  {line}\n" for line in report.lines()))
         sys.stderr.write(
