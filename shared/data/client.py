@@ -77,14 +77,24 @@ _UNAVAILABLE = (
 )
 
 
+# Server errors that say the database cannot be used as configured, whatever the request: wrong
+# credentials in the URI (a rotated password, a removed database user) and a database user without the
+# rights the functions need. The operator's to fix, so a 503 to the client, with the code in the log.
+_REFUSED_CODES = frozenset({13, 18})  # Unauthorized, AuthenticationFailed
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn the driver's "cannot reach the database" errors into ServiceUnavailable."""
+    """Turn the driver's "cannot reach the database" errors, and its refusals of the configured
+    credentials or rights, into ServiceUnavailable."""
     try:
         yield
     except mongo_errors.PyMongoError as e:
         if isinstance(e, _UNAVAILABLE) or e.timeout:
             logger.error("Database unavailable: %s", type(e).__name__)
+            raise ServiceUnavailable("Database unavailable") from e
+        if isinstance(e, mongo_errors.OperationFailure) and e.code in _REFUSED_CODES:
+            logger.error("Database refused the functions' user: %s code %s", type(e).__name__, e.code)
             raise ServiceUnavailable("Database unavailable") from e
         raise
 

@@ -170,6 +170,34 @@ def test_a_write_whose_connection_resets_twice_answers_503_through_the_handler(s
     assert (result.status, result.body) == (503, {"detail": "Database unavailable"})
 
 
+def test_health_on_a_database_refusing_the_password_answers_503(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong credentials in the URI (a rotated password, a deleted database user): the database cannot be
+    used, the same 503 as an unreachable one, never a 500."""
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://ada:wrong@{server.address_string}/?replicaSet={REPLICA_SET}")
+    refused = {"ok": 0, "code": 18, "codeName": "AuthenticationFailed", "errmsg": "Authentication failed."}
+
+    with going(invoke, "health") as checked:
+        server.receives(OpMsg("saslStart")).replies(refused)
+
+    result = checked()
+    assert (result.status, result.body["database"]) == (503, "unavailable")
+    assert result.body["detail"] == "Database unavailable"
+
+
+def test_a_read_the_database_user_may_not_make_answers_503_through_the_handler(server: MockupDB) -> None:
+    """A database user without the rights the function needs (code 13): the operator's to fix, a 503 to
+    the client (with the code in the log), never a 500."""
+    unauthorized = {"ok": 0, "code": 13, "codeName": "Unauthorized", "errmsg": "not authorized on emergent_db"}
+
+    with going(invoke, "list_status_checks") as listed:
+        server.receives(OpMsg("find", "status_checks")).replies(unauthorized)
+
+    result = listed()
+    assert (result.status, result.body) == (503, {"detail": "Database unavailable"})
+
+
 # Multi-document writes: pymongo sends them once; retry_once sends them again -----------------------
 
 
