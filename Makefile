@@ -114,8 +114,11 @@ build: sam-install
 
 # OVERRIDES adds template parameters to ENV's parameter_overrides of samconfig.toml (sam deploy would take a
 # --parameter-overrides of its own instead of them): make deploy ENV=prod OVERRIDES=DeploymentAlarms=off
+# After the deploy, the smoke command for the stack's URL is printed (with SAM CLI's venv, whose boto3 reads
+# the stack's output; a failure to read it is said and does not fail the deploy).
 deploy: build
 	$(SAM) deploy --config-env $(ENV)$(if $(OVERRIDES), --parameter-overrides $(PARAMETER_OVERRIDES) $(OVERRIDES))
+	@$(SAM_VENV)/bin/python -m contract.smoke --print-command --env $(ENV) || true
 
 # A short journey through the API at URL with a throwaway account it deletes at the end (contract/smoke.py;
 # README, Smoke test): make smoke URL=https://... [ORIGIN="https://app.example.com ..."] preflights the
