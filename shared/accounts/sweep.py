@@ -8,7 +8,7 @@ An orphan is a document this API wrote that no user owns: a write that raced wit
 clean-up failed, or data left by older code. Precisely, a document of a collection in
 ``shared.accounts.owned_data.OWNED`` is removed as an orphan only when
 
-- this API wrote it (``shared.data.pages.WRITTEN_HERE``): its ``_id`` is a string (the seed's app wrote an
+- this API wrote it (``shared.data.ownership.WRITTEN_HERE``): its ``_id`` is a string (the seed's app wrote an
   ObjectId) and it has no ``seed_object_id`` (``make migrate-seed`` converted it from the seed's: whether
   its user is one here is the operator's question, which the migration's report asks);
 - its ``user_id`` is a string (a list, an object, a number, null or nothing names no one the sweep can
@@ -37,7 +37,7 @@ from shared.accounts.account_removal import finish_deletion
 from shared.accounts.owned_data import OWNED
 from shared.accounts.users import UserRepository
 from shared.data.client import get_database, retry_once, translated
-from shared.data.pages import WRITTEN_HERE
+from shared.data.ownership import WRITTEN_HERE
 from shared.ids import utcnow
 from shared.metrics import Metric, count
 

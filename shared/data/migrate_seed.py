@@ -56,7 +56,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from shared.accounts.models import UserCreate
 from shared.data.indexes import ensure_indexes
-from shared.data.pages import SEED_ID
+from shared.data.ownership import SEED_ID
 from shared.models import RequestModel
 from shared.prompts.models import PromptCreate
 from shared.status.models import StatusCheckCreate

@@ -49,15 +49,6 @@ _MILLISECOND = timedelta(milliseconds=1)
 _LONGEST_CURSOR = 128  # encode_cursor's output is under 100 characters; Cursor allows 512 when read
 
 
-SEED_ID = "seed_object_id"
-"""The field of a document ``make migrate-seed`` converted from the seed's: the ObjectId ``_id`` of the seed
-document it came from (``shared.data.migrate_seed``)."""
-WRITTEN_HERE: dict[str, Any] = {"_id": {"$type": "string"}, SEED_ID: {"$exists": False}}
-"""The part of a query that matches only documents this API wrote itself: a string ``_id`` (the seed's is an
-ObjectId) and no ``seed_object_id`` (the migration's conversions of the seed's). Copy it into a query
-(``{**WRITTEN_HERE, ...}``), never change it."""
-
-
 def to_model(model: type[ModelT], doc: Document) -> ModelT:
     """``doc``, a document this API just wrote, as ``model``: its ``_id`` becomes ``id``."""
     fields = {k: v for k, v in doc.items() if k != "_id"}

@@ -18,7 +18,7 @@ from shared.data import migrate_seed
 from shared.data.client import get_database
 from shared.data.indexes import INDEXES
 from shared.data.migrate_seed import migrate
-from shared.data.pages import SEED_ID
+from shared.data.ownership import SEED_ID
 from tests.seed_data import seed_hash, seed_prompt, seed_status_check, seed_user
 from tests.support import PASSWORD, authorize, invoke, register
 
