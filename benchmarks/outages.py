@@ -120,10 +120,11 @@ def environment(port: int) -> dict[str, str]:
     return env
 
 
-def health(port: int) -> tuple[int, float, str]:
-    handler, event = ROOT / "functions" / "health" / "app.py", ROOT / "events" / "health.json"
+def run_probe(what: str, script: str, *args: str, port: int) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """Run ``script`` in a fresh interpreter against the database at ``port``: the process, and the
+    result it printed on its ``RESULT`` line (exits naming ``what`` when there is none)."""
     done = subprocess.run(
-        [sys.executable, "-c", HEALTH_PROBE, str(handler), str(event)],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         env=environment(port),
         capture_output=True,
@@ -133,8 +134,13 @@ def health(port: int) -> tuple[int, float, str]:
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if not lines:
-        raise SystemExit(f"benchmarks.outages: the health probe failed:\n{done.stderr[-2000:]}")
-    result = json.loads(lines[-1].removeprefix("RESULT "))
+        raise SystemExit(f"benchmarks.outages: the {what} probe failed:\n{done.stderr[-2000:]}")
+    return done, json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def health(port: int) -> tuple[int, float, str]:
+    handler, event = ROOT / "functions" / "health" / "app.py", ROOT / "events" / "health.json"
+    _, result = run_probe("health", HEALTH_PROBE, str(handler), str(event), port=port)
     return int(result["status"]), float(result["seconds"]), ""
 
 
@@ -151,20 +157,9 @@ sys.exit(status)
 
 def account(port: int) -> tuple[int, float, str]:
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", ACCOUNT_PROBE],
-        cwd=ROOT,
-        env=environment(port),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done, result = run_probe("make account", ACCOUNT_PROBE, port=port)
     seconds = time.perf_counter() - started
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if not lines:
-        raise SystemExit(f"benchmarks.outages: the make account probe failed:\n{done.stderr[-2000:]}")
-    in_main = float(json.loads(lines[-1].removeprefix("RESULT "))["seconds"])
+    in_main = float(result["seconds"])
     err = done.stderr.strip().splitlines()
     shown = err[-1][:100] if err else ""
     return done.returncode, seconds, f"main() {in_main:.2f} s; stderr {len(err)} line(s): {shown}"
