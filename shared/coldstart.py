@@ -48,10 +48,11 @@ def _from(module: str, *names: str) -> dict[str, Name]:
     return dict.fromkeys(names, module)
 
 
-FIRST: dict[str, tuple[str, ...]] = {"pymongo": ("._csot", "._version", ".common")}
-"""Submodules imported with the package, in its ``__init__``'s order, before anything else of it: pymongo's
-modules import each other in cycles that resolve only when ``common`` comes before ``hello``, as its
-``__init__`` has it."""
+FIRST: dict[str, tuple[str, ...]] = {"jwt": (".api_jwt",), "pymongo": ("._csot", "._version", ".common")}
+"""Submodules imported with the package, before anything else of it. PyJWT's token functions: its users
+call ``jwt.encode`` and ``jwt.decode`` by attribute, looked up on the first call, which would otherwise
+import their modules on the first request. pymongo's first modules in its ``__init__``'s order: they
+import each other in cycles that resolve only when ``common`` comes before ``hello``."""
 
 DEFERRED: dict[str, dict[str, Name]] = {
     "aws_lambda_powertools.event_handler": {
