@@ -5,8 +5,9 @@ Everything runs on python3.13 (the Lambda runtime's version), found as ``make bu
 under ``.bench/`` by the hash of their requirements and never in .venv, both byte-compiled as the
 layer build does (``compileall --invalidation-mode unchecked-hash``):
 
-- the layer: ``layers/shared/requirements.txt`` plus boto3 (the runtime provides it), and a copy of
-  ``shared/`` compiled the same way on every run (it changes often);
+- the layer: ``layers/shared/requirements.txt`` plus what the runtime provides (boto3, and
+  snapshot-restore-py for SnapStart's hooks), and a copy of ``shared/`` compiled the same way on every
+  run (it changes often);
 - the baseline: ``benchmarks/seed_requirements.txt`` for ``benchmarks/seed_app.py``, the seed's
   FastAPI + Motor monolith behind Mangum.
 
@@ -67,6 +68,8 @@ LAYER_REQUIREMENTS = ROOT / "layers" / "shared" / "requirements.txt"
 SEED_REQUIREMENTS = ROOT / "benchmarks" / "seed_requirements.txt"
 SEED_APP = ROOT / "benchmarks" / "seed_app.py"
 SEED = "seed monolith"
+RUNTIME_PROVIDED = ("boto3", "snapshot-restore-py")
+"""What Lambda's python3.13 runtime puts on the path beside the layer, installed with it here."""
 GOALS = {"authorizer": 0.45, "slowest route function": 0.55, "authorizer + slowest protected": 0.90}
 JOURNEY = ("register", "login", "create_prompt", "list_prompts", "me")
 """A new user's first five requests: the functions (and fixtures) they reach, in order."""
@@ -230,7 +233,7 @@ def main() -> None:
     runs, warm_requests = (2, 200) if args.quick else (args.runs, 2000)
 
     python = find_python313()
-    layer_deps = install(python, "layer", LAYER_REQUIREMENTS, "boto3")
+    layer_deps = install(python, "layer", LAYER_REQUIREMENTS, *RUNTIME_PROVIDED)
     seed_deps = install(python, "seed", SEED_REQUIREMENTS)
     with tempfile.TemporaryDirectory() as tmp:
         layer = Path(tmp) / "layer"

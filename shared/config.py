@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from shared.errors import ConfigurationError
+from shared.snapstart import per_container
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -314,11 +315,30 @@ def check_secret(value: str, *, name: str, strict: bool) -> str:
     return value
 
 
+_secrets_read = False
+
+
 def _secret_value(arn: str, max_age: int) -> str:
+    global _secrets_read
     from aws_lambda_powertools.utilities import parameters
 
     value = parameters.get_secret(arn, max_age=max_age)
+    _secrets_read = True
     return value if isinstance(value, str) else value.decode()
+
+
+@per_container
+def forget_secrets() -> None:
+    """Forget every settings group and every secret read from Secrets Manager (Powertools' cache): the
+    next read takes the environment and the secrets as they are then. A container restored from a
+    SnapStart snapshot starts so."""
+    global _secrets_read
+    clear_caches()
+    if _secrets_read:
+        from aws_lambda_powertools.utilities import parameters
+
+        parameters.clear_caches()  # type: ignore[no-untyped-call]
+        _secrets_read = False
 
 
 def jwt_secrets() -> JwtSecrets:

@@ -21,6 +21,7 @@ from pymongo.database import Database
 
 from shared.config import database_settings, mongodb_uri
 from shared.errors import ServiceUnavailable
+from shared.snapstart import per_container
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,16 @@ def reset() -> None:
     if _client is not None:
         _client.close()
     _client, _database, _installed = None, None, None
+
+
+@per_container
+def disconnect() -> None:
+    """Close and forget the container's client and database: the next ``get_client()`` makes a new one
+    (an installed client stays installed). A container restored from a SnapStart snapshot starts so."""
+    global _client, _database
+    if _client is not None and _client is not _installed:
+        _client.close()
+    _client, _database = None, None
 
 
 def get_database() -> Database[Document]:
