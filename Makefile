@@ -17,7 +17,7 @@ SAM_CLI_VERSION := 1.170.0
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 ENV ?= dev
 
-.PHONY: install test lint format start-api bench openapi events docs-check clean distclean sam-install build deploy delete secrets indexes migrate-seed account logs sync
+.PHONY: install test lint format start-api bench openapi events docs-check clean distclean sam-install build deploy smoke delete secrets indexes migrate-seed account logs sync
 
 install: $(VENV_STAMP)
 
@@ -114,8 +114,17 @@ build: sam-install
 
 # OVERRIDES adds template parameters to ENV's parameter_overrides of samconfig.toml (sam deploy would take a
 # --parameter-overrides of its own instead of them): make deploy ENV=prod OVERRIDES=DeploymentAlarms=off
+# After the deploy, the smoke command for the stack's URL is printed (with SAM CLI's venv, whose boto3 reads
+# the stack's output; a failure to read it is said and does not fail the deploy).
 deploy: build
 	$(SAM) deploy --config-env $(ENV)$(if $(OVERRIDES), --parameter-overrides $(PARAMETER_OVERRIDES) $(OVERRIDES))
+	@$(SAM_VENV)/bin/python -m contract.smoke --print-command --env $(ENV) || true
+
+# A short journey through the API at URL with a throwaway account it deletes at the end (contract/smoke.py;
+# README, Smoke test): make smoke URL=https://... [ORIGIN="https://app.example.com ..."] preflights the
+# origins given; without URL, ENV's stack gives its ApiUrl output and CorsAllowOrigin parameter (boto3).
+smoke: install
+	$(BIN)/python -m contract.smoke $(if $(URL),--url $(URL),--env $(ENV))$(if $(ORIGIN), $(foreach origin,$(ORIGIN),--origin $(origin)))$(if $(ARGS), $(ARGS))
 
 # Deletes ENV's stack (sam delete asks first). What stays: docs/operations.md, Teardown.
 delete: sam-install

@@ -1,6 +1,8 @@
 """Does the time to answer tell registered emails apart? Known vs unknown (and inactive) emails at
-``POST /api/login`` and ``POST /api/password/forgot``, and an account still holding a hash of an older,
-cheaper bcrypt cost, all measured through the handlers in one run.
+``POST /api/login`` and ``POST /api/password/forgot``, an account still holding a hash of an older,
+cheaper bcrypt cost, and the 409s of ``POST /api/register`` for a taken email (a wrong password for an
+account the replay could answer, another username, an account older than the replay's 24 hours), all
+measured through the handlers in one run.
 
 One process, the tests' set-up: the embedded store (mongomock) installed through
 ``shared.data.client.use_client``, SES faked by moto (the sender's domain verified, so the known email's
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop(name, None)
     os.environ.update(_ENV)
 
+    from datetime import UTC, datetime, timedelta
+
     import bcrypt
     import boto3
     import mongomock
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from shared.data.indexes import ensure_indexes
     from tests.support import FakeContext, api_event, load_function
 
-    config.get_settings.cache_clear()
+    config.clear_caches()
     store = mongomock.MongoClient(tz_aware=True)
     ensure_indexes(store[config.DEFAULT_DB_NAME])
     db.use_client(store)
@@ -90,17 +94,22 @@ def main(argv: list[str] | None = None) -> int:
             return status
 
         password = "correct horse battery"  # noqa: S105 - the benchmark accounts' password
-        for address in ("known@example.com", "old@example.com", "inactive@example.com"):
+        for address in ("known@example.com", "old@example.com", "inactive@example.com", "aged@example.com"):
             assert call(register, "register", {"email": address, "username": "u", "password": password}) == 201
         old_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=OLD_COST)).decode()
         database.users.update_one({"email": "old@example.com"}, {"$set": {"hashed_password": old_hash}})
         database.users.update_one({"email": "inactive@example.com"}, {"$set": {"is_active": False}})
+        registered_long_ago = datetime.now(UTC) - timedelta(hours=25)
+        database.users.update_one({"email": "aged@example.com"}, {"$set": {"created_at": registered_long_ago}})
 
         def login_case(address: str) -> Callable[[], int]:
             return lambda: call(login, "login", {"email": address, "password": "wrong password"})
 
         def forgot_case(address: str) -> Callable[[], int]:
             return lambda: call(forgot, "forgot_password", {"email": address})
+
+        def register_case(address: str, username: str, given: str) -> Callable[[], int]:
+            return lambda: call(register, "register", {"email": address, "username": username, "password": given})
 
         cases: dict[str, tuple[Callable[[], int], int]] = {
             "login, unknown email": (login_case("nobody@example.com"), 401),
@@ -109,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             "forgot, unknown email": (forgot_case("nobody@example.com"), 202),
             "forgot, known email (mail sent)": (forgot_case("known@example.com"), 202),
             "forgot, inactive email": (forgot_case("inactive@example.com"), 202),
+            "register 409, wrong password (account under 24 h)": (
+                register_case("known@example.com", "u", "wrong password"),
+                409,
+            ),
+            "register 409, another username": (register_case("known@example.com", "someone", password), 409),
+            "register 409, account older than 24 h": (register_case("aged@example.com", "u", password), 409),
         }
         old_check = bcrypt.hashpw(b"x", bcrypt.gensalt(rounds=OLD_COST))
         samples: dict[str, list[float]] = {name: [] for name in cases}

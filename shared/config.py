@@ -2,8 +2,9 @@
 
 A consumer reads only the groups it uses, so each secret is required only where it is used:
 
-- ``database_settings()``: where the data lives (``MONGODB_*``); inside Lambda a URI (or its
-  secret) is required. Every function reads it, and so does ``make indexes``.
+- ``database_settings()``: where the data lives and how long to wait for it (``MONGODB_*``); inside
+  Lambda a URI (or its secret) is required. Every function reads it, and so does every operator command
+  (``make indexes``, ``make migrate-seed``, ``make account``).
 - ``token_settings()``: signing and checking tokens (``JWT_*``, ``REFRESH_*``); the
   signing secret is required. Only the functions that sign or check access tokens read it.
 - ``password_settings()``: bcrypt's cost and the throttling of password checks.
@@ -148,6 +149,7 @@ class DatabaseSettings(SettingsGroup):
     mongodb_uri_secret_arn: str | None = setting("MONGODB_URI_SECRET_ARN", optional)
     mongodb_db_name: str = setting("MONGODB_DB_NAME", text(DEFAULT_DB_NAME))
     mongodb_timeout_ms: int = setting("MONGODB_TIMEOUT_MS", integer(15000, low=100, high=20000))
+    mongodb_ping_timeout_ms: int = setting("MONGODB_PING_TIMEOUT_MS", integer(2000, low=100, high=20000))
     secrets_max_age: int = _secrets_max_age_field()
 
     def check(self) -> None:
@@ -155,6 +157,12 @@ class DatabaseSettings(SettingsGroup):
             raise ConfigurationError(
                 "Set MONGODB_URI_SECRET_ARN or MONGODB_URI: inside Lambda there is no default database"
             )
+
+    @property
+    def ping_timeout_s(self) -> float:
+        """How long a ping (health's, an operator command's first) may take in all, in seconds: the ping
+        timeout, never more than the server-selection timeout a request waits (shared/data/client.py)."""
+        return min(self.mongodb_ping_timeout_ms, self.mongodb_timeout_ms) / 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,14 +200,18 @@ class PasswordSettings(SettingsGroup):
 
 @dataclass(frozen=True, slots=True)
 class RecoverySettings(SettingsGroup):
-    """Password recovery: the mail's sender and link, the reset token's life, the requests allowed. The
-    forgot function checks the sender and link inside Lambda (``shared.accounts.forgot_password``)."""
+    """Password recovery: the mail's sender and link, the reset token's life, the requests allowed (per
+    email, and per client address whatever the email). The forgot function checks the sender and link
+    inside Lambda (``shared.accounts.forgot_password``)."""
 
     in_lambda: bool = _in_lambda_field()
     mail_from: str | None = setting("MAIL_FROM", optional)
     password_reset_url: str | None = setting("PASSWORD_RESET_URL", optional)
     password_reset_minutes: int = setting("PASSWORD_RESET_MINUTES", integer(30, low=5, high=24 * 60))
     password_reset_max_requests: int = setting("PASSWORD_RESET_MAX_REQUESTS", integer(3, low=1, high=100))
+    password_reset_max_requests_per_address: int = setting(
+        "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", integer(20, low=1, high=10_000)
+    )
 
 
 @dataclass(frozen=True, slots=True)

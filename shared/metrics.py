@@ -27,7 +27,7 @@ class Metric(StrEnum):
     LOGIN_SUCCEEDED = "LoginSucceeded"
     LOGIN_FAILED = "LoginFailed"
     LOGIN_THROTTLED = "LoginThrottled"
-    PASSWORD_CHECK_THROTTLED = "PasswordCheckThrottled"  # noqa: S105 - a signed-in caller's check (change, delete)
+    PASSWORD_CHECK_THROTTLED = "PasswordCheckThrottled"  # noqa: S105 - not a login: change, delete, register retried
     PASSWORD_RESET_REQUESTED = "PasswordResetRequested"  # noqa: S105 - a metric name
     PASSWORD_RESET_THROTTLED = "PasswordResetThrottled"  # noqa: S105 - a metric name
     PASSWORD_RESET_MAIL_FAILED = "PasswordResetMailFailed"  # noqa: S105 - the alarm watches it

@@ -175,6 +175,12 @@ def load_function(name: str) -> ModuleType:
     return module
 
 
+def run_sweeper() -> dict[str, int]:
+    """One scheduled run of the sweep: the sweeper's handler with its fixture (``events/sweeper.json``)."""
+    result: dict[str, int] = load_function("sweeper").lambda_handler(load_event("sweeper"), FakeContext())
+    return result
+
+
 @dataclass
 class HttpResult:
     status: int

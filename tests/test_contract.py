@@ -4,12 +4,15 @@ API imports the contract only where it serves it)."""
 
 from __future__ import annotations
 
+import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 import shared
-from contract import project
+from contract import project, smoke
+from shared.http.contract import IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER
 from tests.support import ROOT, imported_modules
 
 CONTRACT = ROOT / "contract"
@@ -50,3 +53,24 @@ def test_local_api_imports_the_contract_only_where_it_serves_it(path: Path) -> N
 
 def test_version_is_the_layer_packages() -> None:
     assert project.version(ROOT) == shared.__version__
+
+
+def _roots(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_smoke_imports_only_the_standard_library_and_boto3_where_it_reads_a_stack() -> None:
+    # It walks any URL as a client does, also with SAM CLI's venv (make deploy): nothing of shared, of the
+    # local API or of .venv's packages; boto3 only inside the function that reads a stack (--env).
+    path = CONTRACT / "smoke.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    top_level |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    stdlib = set(sys.stdlib_module_names)
+
+    assert _roots(top_level) <= stdlib
+    assert _roots(imported_modules(path)) - stdlib == {"boto3", "botocore"}
+
+
+def test_smoke_spells_the_headers_as_the_functions_do() -> None:
+    assert (smoke.IDEMPOTENCY_KEY, smoke.RETRY_AFTER) == (IDEMPOTENCY_KEY_HEADER, RETRY_AFTER_HEADER)

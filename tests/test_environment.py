@@ -22,6 +22,7 @@ HOSTILE = {
     "MONGODB_URI_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hostile",
     "MONGODB_DB_NAME": "hostile_db",
     "MONGODB_TIMEOUT_MS": "soon",
+    "MONGODB_PING_TIMEOUT_MS": "soon",
     "SECRETS_MAX_AGE": "forever",
     "JWT_SECRET": "changeme",
     "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hostile-jwt",
@@ -39,6 +40,7 @@ HOSTILE = {
     "PASSWORD_RESET_URL": "https://hostile.example/reset",
     "PASSWORD_RESET_MINUTES": "5",
     "PASSWORD_RESET_MAX_REQUESTS": "1",
+    "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "1",
     "CORS_ALLOW_ORIGINS": "https://hostile.example",
 }
 

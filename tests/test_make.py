@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from contract import smoke
+
 ROOT = Path(__file__).resolve().parent.parent
 MAKE = shutil.which("make")
 
@@ -50,15 +52,17 @@ def samconfig_overrides(environment: str) -> list[str]:
     return shlex.split(config[environment]["deploy"]["parameters"]["parameter_overrides"])
 
 
-def test_make_deploy_takes_samconfigs_parameters_alone() -> None:
-    (command,) = recipe("deploy", "ENV=prod")
+def test_make_deploy_takes_samconfigs_parameters_alone_then_prints_the_smoke_command() -> None:
+    command, smoke_command = recipe("deploy", "ENV=prod")
 
     assert command.endswith("sam deploy --config-env prod")
+    # SAM CLI's venv has boto3; a stack whose output cannot be read does not fail the deploy.
+    assert smoke_command == ".venv-sam/bin/python -m contract.smoke --print-command --env prod || true"
 
 
 def test_make_deploy_past_the_alarms_keeps_samconfigs_parameters_and_adds_the_override() -> None:
     # sam deploy's own --parameter-overrides replaces samconfig's: the recipe passes both.
-    (command,) = recipe("deploy", "ENV=prod", "OVERRIDES=DeploymentAlarms=off")
+    command, _ = recipe("deploy", "ENV=prod", "OVERRIDES=DeploymentAlarms=off")
     words = shlex.split(command)
     given = words[words.index("--parameter-overrides") + 1 :]
     template = cfn_yaml.load(str(ROOT / "template.yaml"))
@@ -79,6 +83,31 @@ def test_make_secrets_runs_the_prerequisites_tool_for_the_environment() -> None:
     (command,) = recipe("secrets", "ENV=prod")
 
     assert command.endswith("-m local_api.deploy_prerequisites --env prod")
+
+
+def test_make_smoke_walks_the_url_given_with_each_origin() -> None:
+    (command,) = recipe(
+        "smoke", "URL=https://abc.execute-api.eu-west-1.amazonaws.com/prod", "ORIGIN=https://a.io https://b.io"
+    )
+
+    assert command == (
+        ".venv/bin/python -m contract.smoke --url https://abc.execute-api.eu-west-1.amazonaws.com/prod"
+        " --origin https://a.io --origin https://b.io"
+    )
+
+
+def test_make_smoke_without_url_reads_the_environments_stack() -> None:
+    (command,) = recipe("smoke", "ENV=prod")
+
+    assert command == ".venv/bin/python -m contract.smoke --env prod"
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_make_smoke_reads_the_stack_the_makefile_names(environment: str) -> None:
+    *_, command = recipe("logs", "FN=LoginFunction", f"ENV={environment}")  # sam logs --stack-name $(STACK_NAME)
+    words = shlex.split(command)
+
+    assert smoke.stack_name(environment) == words[words.index("--stack-name") + 1]
 
 
 def test_make_clean_removes_what_the_tools_write_and_distclean_sam_clis_venv() -> None:

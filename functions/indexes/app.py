@@ -121,6 +121,8 @@ def success_reason(data: dict[str, str]) -> str:
 
 def reason_for(error: Exception) -> str:
     """A short reason for CloudFormation: what failed, never a secret or a stack trace."""
+    if isinstance(error, ServiceUnavailable) and isinstance(error.__cause__, OperationFailure):
+        error = error.__cause__  # refused (the credentials, the rights): the server's code says which
     if isinstance(error, IndexConflict):
         return str(error)  # which index stands in the way, and what to run
     if isinstance(error, ServiceUnavailable):

@@ -8,12 +8,15 @@
 
 It runs ``python -m shared.accounts.admin`` with the functions' own code (the layer carries it; no
 function imports it), on the database at MONGODB_URI (or MONGODB_URI_SECRET_ARN's) named
-MONGODB_DB_NAME. Exit status 0 done, 1 no such account or the database unreachable, 2 a usage error.
+MONGODB_DB_NAME. It pings the database first (``shared.data.operator``: within MONGODB_PING_TIMEOUT_MS,
+2 s), then works with the functions' timeouts. Exit status 0 done, 1 no such account or the database
+unreachable or refusing, 2 a usage error or a bad setting (one line naming the variable).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import sys
@@ -25,10 +28,10 @@ from shared.accounts.deactivate import deactivate
 from shared.accounts.models import UserPublic
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.users import UserRepository
-from shared.data.client import NOT_CONFIGURED, get_database
 from shared.errors import ServiceUnavailable
 
-PROG = 'make account ARGS="<command> <email>"'
+NAME = "make account"
+PROG = f'{NAME} ARGS="<command> <email>"'
 COMMANDS = ("deactivate", "reactivate", "end-sessions", "sessions")
 
 
@@ -62,7 +65,7 @@ def run(command: str, email: str, out: TextIO) -> int:
     users = UserRepository()
     found = users.get_by_email(email.strip().lower())
     if found is None:
-        sys.stderr.write(f"make account: no account has the email {email}\n")
+        sys.stderr.write(f"{NAME}: no account has the email {email}\n")
         return 1
     user: UserPublic = found
     if command == "deactivate":
@@ -81,22 +84,43 @@ def run(command: str, email: str, out: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; the exit status."""
+    from pymongo.errors import OperationFailure, PyMongoError
+
+    from shared.data.operator import EXIT_UNREACHABLE, EXIT_USAGE, Unreachable, UsageError, functions_database
+    from shared.errors import ConfigurationError
+
     try:
         args = _parser().parse_args(argv)
     except SystemExit as e:  # argparse has printed the usage
-        return 2 if e.code else 0
+        return EXIT_USAGE if e.code else 0
     if not (os.environ.get("JWT_SECRET") or os.environ.get("JWT_SECRET_ARN")):
         # The settings insist on the signing secret every function needs; this tool signs nothing.
         os.environ["JWT_SECRET"] = secrets.token_urlsafe(32)
+    # What the repositories log on the way to ServiceUnavailable is for the functions' logs; here the one
+    # line below says it (without a handler, logging would print the record to stderr as a second line).
+    quiet = logging.getLogger("shared")
+    if not any(isinstance(handler, logging.NullHandler) for handler in quiet.handlers):
+        quiet.addHandler(logging.NullHandler())
     try:
-        get_database()
-        return run(args.command, args.email, sys.stdout)
-    except ServiceUnavailable as e:
-        if e.detail == NOT_CONFIGURED:
-            sys.stderr.write("make account: set MONGODB_URI (and MONGODB_DB_NAME) to the database of the accounts\n")
-            return 2
-        sys.stderr.write(f"make account: {e.detail}\n")
-        return 1
+        with functions_database(NAME, purpose="the database of the accounts"):
+            return run(args.command, args.email, sys.stdout)
+    except UsageError as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_USAGE
+    except ConfigurationError as e:  # a setting read on the way (it names its variable)
+        sys.stderr.write(f"{NAME}: {e}\n")
+        return EXIT_USAGE
+    except Unreachable as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_UNREACHABLE
+    except ServiceUnavailable as e:  # the database went away after the first ping, or refused the work
+        cause = e.__cause__  # a refusal says why: a user without the rights to these collections, say
+        reason = f"{type(cause).__name__}: {cause}" if isinstance(cause, OperationFailure) else e.detail
+        sys.stderr.write(" ".join(f"{NAME}: {reason}".split()) + "\n")
+        return EXIT_UNREACHABLE
+    except PyMongoError as e:  # refused on the way, by an error the repositories leave as it is
+        sys.stderr.write(" ".join(f"{NAME}: {type(e).__name__}: {e}".split()) + "\n")
+        return EXIT_UNREACHABLE
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from shared.accounts.login_attempts import PasswordGuard
+from shared.accounts.login_attempts import TOO_MANY_WRONG_PASSWORDS, PasswordGuard
 from shared.accounts.models import PasswordChange, Token, UserInDB
 from shared.accounts.passwords import hash_password, verify_password
-from shared.accounts.reauthenticate import INCORRECT_PASSWORD, TOO_MANY_WRONG_PASSWORDS
+from shared.accounts.reauthenticate import INCORRECT_PASSWORD
 from shared.accounts.refresh_tokens import derived_session_token
 from shared.accounts.reset_tokens import ResetTokenRepository
 from shared.accounts.sessions import SessionRepository

@@ -8,19 +8,19 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from shared.accounts.reset_requests import ResetRequestRepository
+from shared.accounts.reset_requests import ResetRequestRepository, address_key
 from shared.accounts.reset_tokens import ResetTokenRepository, new_reset_token
 from shared.accounts.users import UserRepository
 from shared.config import recovery_settings
 from shared.data.windows import seconds_until
 from shared.errors import ConfigurationError, MailNotSent, TooManyRequests
-from shared.ids import new_id
 from shared.mail.mailer import get_mailer
 from shared.metrics import Metric, count
 
 logger = logging.getLogger(__name__)
 
 TOO_MANY_REQUESTS = "Too many password reset requests for this email; try again later"
+TOO_MANY_FROM_ADDRESS = "Too many password reset requests from this address; try again later"
 REQUEST_WINDOW = timedelta(hours=1)
 SUBJECT = "Reset your Prompt API password"
 LOCAL_MAIL_FROM = "Prompt API <no-reply@localhost>"
@@ -58,8 +58,9 @@ def reset_link(url: str, token: str) -> str:
 
 
 class SendTime:
-    """How long handing a mail over takes in this container (a moving average of real sends), so that
-    a request that sends nothing can take as long. Starts at a typical SES call from Lambda."""
+    """How long storing a reset token and handing its mail over take in this container (a moving average
+    of real sends), so that a request that does neither can take as long. Starts at a typical SES call
+    from Lambda."""
 
     def __init__(self, initial_s: float = 0.05, weight: float = 0.2) -> None:
         self.initial_s = initial_s
@@ -80,43 +81,49 @@ class SendTime:
 send_time = SendTime()
 
 
-def request_password_reset(email: str) -> None:
+def request_password_reset(email: str, *, client_address: str) -> None:
     """Mail a reset link to ``email`` when it belongs to an active account; the same answer, after the
-    same work, when it does not.
+    same time, when it does not.
 
-    Every request is counted first: past PASSWORD_RESET_MAX_REQUESTS for one email within an hour it is a
-    429 with ``Retry-After``, whether the email is registered or not. Then, for every email, the same
-    database operations: the user looked up, a token stored (voiding earlier ones). An unknown or inactive
-    email's token belongs to a random id nobody has, is never mailed, and expires like the others. A
-    known one is mailed; otherwise the request waits as long as a send takes in this container. A send
-    that fails is logged and counted (PasswordResetMailFailed, alarmed) but still answers 202: anything
-    else would tell which emails are registered.
+    Every request is counted first, once per client address (``address_key``) before anything else is
+    stored: past PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS within an hour it is a 429 with ``Retry-After``,
+    whatever the email. Then once per email: past PASSWORD_RESET_MAX_REQUESTS for it within an hour, a
+    429 too, whether the email is registered or not. So a stranger makes the API store at most one count
+    per address and per email admitted, each expiring with its hour (TTL index), and no token: only an
+    active account's request stores one (voiding its earlier ones) and mails it. Every other request
+    waits, after the lookup, as long as storing a token and handing the mail over take in this container
+    (``send_time``). A send that fails is logged and counted (PasswordResetMailFailed, alarmed) but still
+    answers 202: anything else would tell which emails are registered.
     """
     settings = recovery_settings()
     sender, url = reset_mail_settings()
     mailer = get_mailer()
-    requests, window_ends = ResetRequestRepository().reserve(email, window=REQUEST_WINDOW)
-    if requests > settings.password_reset_max_requests:
+    requests = ResetRequestRepository()
+    from_here, here_ends = requests.reserve(address_key(client_address), window=REQUEST_WINDOW)
+    if from_here > settings.password_reset_max_requests_per_address:
         count(Metric.PASSWORD_RESET_THROTTLED)
-        raise TooManyRequests(TOO_MANY_REQUESTS, retry_after=seconds_until(window_ends))
+        raise TooManyRequests(TOO_MANY_FROM_ADDRESS, retry_after=seconds_until(here_ends))
+    for_email, email_ends = requests.reserve(email, window=REQUEST_WINDOW)
+    if for_email > settings.password_reset_max_requests:
+        count(Metric.PASSWORD_RESET_THROTTLED)
+        raise TooManyRequests(TOO_MANY_REQUESTS, retry_after=seconds_until(email_ends))
     count(Metric.PASSWORD_RESET_REQUESTED)
     user = UserRepository().get_by_email(email)
-    owner = user if user is not None and user.is_active else None
-    token = new_reset_token()
-    minutes = settings.password_reset_minutes
-    ResetTokenRepository().issue(owner.id if owner else new_id(), token, lifetime=timedelta(minutes=minutes))
-    if owner is None:
+    if user is None or not user.is_active:
         time.sleep(send_time.seconds)
         return
+    started = time.perf_counter()
+    token = new_reset_token()
+    minutes = settings.password_reset_minutes
+    ResetTokenRepository().issue(user.id, token, lifetime=timedelta(minutes=minutes))
     text = (
-        f"Someone, hopefully you, asked to reset the password of the Prompt API account {owner.email}.\n\n"
+        f"Someone, hopefully you, asked to reset the password of the Prompt API account {user.email}.\n\n"
         f"To choose a new password, open this link within {minutes} minutes:\n\n"
         f"{reset_link(url, token)}\n\n"
         "The link works once. If you did not ask for it, ignore this mail: your password stays as it is.\n"
     )
-    started = time.perf_counter()
     try:
-        mailer.send(sender=sender, to=owner.email, subject=SUBJECT, text=text)
+        mailer.send(sender=sender, to=user.email, subject=SUBJECT, text=text)
     except MailNotSent as e:
         logger.error("Password reset mail not sent: %s", e)
         count(Metric.PASSWORD_RESET_MAIL_FAILED)

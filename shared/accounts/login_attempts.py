@@ -13,6 +13,9 @@ from shared.errors import TooManyRequests
 from shared.metrics import Metric, count
 
 TOO_MANY_LOGINS = "Too many failed logins; try again later"
+TOO_MANY_WRONG_PASSWORDS = "Too many wrong passwords; try again later"
+"""The 429 of a password check that is no login (a password change, deleting the account, a registration
+retried)."""
 
 
 class LoginAttemptRepository(WindowCounts):

@@ -1,5 +1,6 @@
 """Everything an account owns, listed once: what deleting it removes, in this order, before the user
-document itself, and what the sweep checks for orphans (documents whose user no longer exists).
+document itself, and where the sweep looks for orphans (documents of an owner no user document names; which
+of them it removes, only those this API wrote, is ``shared.accounts.sweep``'s rule).
 
 A new collection of per-user data gets its line here, and nowhere else. Each removal is a plain
 ``delete_many`` by owner: repeating it is harmless, so a deletion interrupted anywhere is finished by
@@ -22,7 +23,7 @@ from shared.prompts.prompts import PromptRepository
 
 @dataclass(frozen=True, slots=True)
 class Owner:
-    """Whose data: the user's id, and their email for what is kept per email (``None`` for an orphan's owner)."""
+    """Whose data: the user's id, and their email for what is kept per email (``None``: nothing per email)."""
 
     user_id: str
     email: str | None
@@ -30,8 +31,8 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class OwnedCollection:
-    """One collection of per-user data: its name, how an owner's documents are removed (how many), and
-    whether its documents carry ``user_id`` (so an orphan can be told by it)."""
+    """One collection of per-user data: its name, how a deleted account's documents are removed (how many),
+    and whether its documents carry ``user_id`` (so an orphan can be told by it)."""
 
     name: str
     remove: Callable[[Owner], int]

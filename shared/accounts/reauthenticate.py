@@ -3,7 +3,7 @@ deleting the account)."""
 
 from __future__ import annotations
 
-from shared.accounts.login_attempts import PasswordGuard
+from shared.accounts.login_attempts import TOO_MANY_WRONG_PASSWORDS, PasswordGuard
 from shared.accounts.models import UserInDB
 from shared.accounts.passwords import verify_password
 from shared.accounts.users import UserRepository
@@ -12,7 +12,6 @@ from shared.errors import BadRequest, Unauthorized
 from shared.metrics import Metric
 
 INCORRECT_PASSWORD = "Incorrect password"  # noqa: S105 - a message, not a secret
-TOO_MANY_WRONG_PASSWORDS = "Too many wrong passwords; try again later"
 
 
 def with_password(user_id: str, password: str, *, client_address: str) -> UserInDB:

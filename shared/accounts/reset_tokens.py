@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 
 from shared.data.client import get_database, retry_once, translated
+from shared.data.ownership import owned_by
 from shared.ids import utcnow
 
 RESET_TOKEN_BYTES = 32  # 256 bits of randomness
@@ -53,4 +54,4 @@ class ResetTokenRepository:
     @translated
     def void_all(self, user_id: str) -> int:
         """Remove every reset token of ``user_id`` (after a reset or a password change); how many."""
-        return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count
+        return retry_once(lambda: self.collection.delete_many(owned_by(user_id))).deleted_count

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.accounts.refresh_tokens import hash_refresh_token, new_refresh_token
 from shared.config import token_settings
 from shared.data.client import Document, get_database, retry_once, translated
+from shared.data.ownership import owned_by
 from shared.ids import new_id, utcnow
 
 _CALLER_FIELDS = ("_id", "is_active", "sessions_valid_after", "password_changed_by", "deleted_at", "deleting_session")
@@ -196,7 +197,7 @@ class SessionRepository:
     @translated
     def delete_all(self, user_id: str) -> int:
         """Remove every session of ``user_id``; how many (retried once: ``retry_once``)."""
-        return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count
+        return retry_once(lambda: self.collection.delete_many(owned_by(user_id))).deleted_count
 
     @translated
     def owner(self, user_id: str) -> Document | None:

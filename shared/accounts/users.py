@@ -24,6 +24,7 @@ from shared.errors import Conflict
 from shared.ids import new_id, utcnow
 
 _LIVE: dict[str, Any] = {"deleted_at": None}  # not being deleted (a missing field matches null)
+_TOMBSTONE: dict[str, Any] = {"deleted_at": {"$type": "date"}}  # as mark_deleting writes it
 
 
 class UserRepository:
@@ -155,21 +156,51 @@ class UserRepository:
     @translated
     def tombstone(self, user_id: str) -> UserInDB | None:
         """The user if their account is being deleted (None if live or gone)."""
-        doc = self.collection.find_one({"_id": user_id, "deleted_at": {"$ne": None}})
+        doc = self.collection.find_one({"_id": user_id, **_TOMBSTONE})
         return None if doc is None else from_document(UserInDB, doc, collection=self.collection.name)
 
     @translated
     def deleting_since(self, before: datetime, *, limit: int) -> list[str]:
-        """Ids of at most ``limit`` tombstones made before ``before``, oldest first (the sweep's work)."""
-        query = {"deleted_at": {"$ne": None, "$lt": before}}
+        """Ids of at most ``limit`` tombstones made before ``before``, oldest first (the sweep's work). Only
+        tombstones as ``mark_deleting`` writes them: a string ``_id`` and a date in ``deleted_at``; any other
+        document with a ``deleted_at`` is left out (``unreadable_tombstones`` says what they lack)."""
+        query = {"_id": {"$type": "string"}, "deleted_at": {"$type": "date", "$lt": before}}
         return [doc["_id"] for doc in self.collection.find(query, {"_id": True}).sort("deleted_at", 1).limit(limit)]
 
     @translated
+    def unreadable_tombstones(self) -> list[str]:
+        """What the documents with a ``deleted_at`` that are no tombstone of this API's lack (field names, never
+        values): ``"_id: not a string"``, ``"deleted_at: not a date"``. Empty when there are none."""
+        query = {
+            "deleted_at": {"$exists": True, "$ne": None},
+            "$nor": [{"_id": {"$type": "string"}, **_TOMBSTONE}],
+        }
+        problems = set()
+        for doc in self.collection.find(query, {"deleted_at": True}).limit(100):  # enough to name what they lack
+            if not isinstance(doc["_id"], str):
+                problems.add("_id: not a string")
+            if not isinstance(doc.get("deleted_at"), datetime):
+                problems.add("deleted_at: not a date")
+        return sorted(problems)
+
+    @translated
     def existing(self, user_ids: list[str]) -> set[str]:
-        """Which of ``user_ids`` have a user document (live or tombstone)."""
-        return {doc["_id"] for doc in self.collection.find({"_id": {"$in": user_ids}}, {"_id": True})}
+        """Which of ``user_ids`` a user document names, live or tombstone, in any shape: by its ``_id`` (this
+        API's users, and the seed's that ``make migrate-seed`` converted), or by the ``id`` of a document
+        not in this API's shape (a seed user not converted yet, or left as a conflict or invalid; an
+        ``id`` that is a list names every string in it)."""
+        found = {doc["_id"] for doc in self.collection.find({"_id": {"$in": user_ids}}, {"_id": True})}
+        missing = set(user_ids) - found
+        if missing:
+            query = {"_id": {"$not": {"$type": "string"}}, "id": {"$in": sorted(missing)}}
+            for doc in self.collection.find(query, {"id": True}):
+                named = doc.get("id")
+                for name in named if isinstance(named, list) else [named]:
+                    if isinstance(name, str) and name in missing:
+                        found.add(name)
+        return found
 
     @translated
     def remove_tombstone(self, user_id: str) -> bool:
         """Remove a tombstone, the last step of a deletion: the email can register again. True if removed now."""
-        return self.collection.delete_one({"_id": user_id, "deleted_at": {"$ne": None}}).deleted_count == 1
+        return self.collection.delete_one({"_id": user_id, **_TOMBSTONE}).deleted_count == 1

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import pymongo
 from pymongo import MongoClient
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
@@ -55,6 +56,17 @@ NOT_CONFIGURED = "Database not configured: set MONGODB_URI"
 # check by the monitor) gives up after CONNECT_TIMEOUT_MS; an operation waits for its answer at most
 # SOCKET_TIMEOUT_MS (every query is indexed and small; the index builds of a deploy have their own
 # pymongo.timeout, functions/indexes).
+#
+# Health is the exception: load balancers and uptime monitors give a check 2 to 5 s, and 15 s of
+# server selection would read as the API being down rather than as a 503 "degraded". Its one ping
+# (is_available) runs under pymongo.timeout(MONGODB_PING_TIMEOUT_MS, default 2 s, never more than
+# MONGODB_TIMEOUT_MS): pymongo's client-side operation timeout bounds everything the ping does, server
+# selection (which then waits the time left in place of serverSelectionTimeoutMS: in pymongo 4.20,
+# topology_shared.get_server_selection_timeout, so a longer block would also wait longer), connecting
+# and the wait for the answer, on this same cached client, for this one call only. The operator
+# commands ping the same way before their work (shared/data/operator.py). Measured on a closed port,
+# a port that drops SYNs and a server that never answers: health answers its 503 after 2.0 s instead
+# of 15.0 s, make account gives up after 2.0 s instead of 15.0 s (README, Timeouts).
 CONNECT_TIMEOUT_MS = 5_000
 SOCKET_TIMEOUT_MS = 5_000
 
@@ -66,14 +78,24 @@ _UNAVAILABLE = (
 )
 
 
+# Server errors that say the database cannot be used as configured, whatever the request: wrong
+# credentials in the URI (a rotated password, a removed database user) and a database user without the
+# rights the functions need. The operator's to fix, so a 503 to the client, with the code in the log.
+_REFUSED_CODES = frozenset({13, 18})  # Unauthorized, AuthenticationFailed
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn the driver's "cannot reach the database" errors into ServiceUnavailable."""
+    """Turn the driver's "cannot reach the database" errors, and its refusals of the configured
+    credentials or rights, into ServiceUnavailable."""
     try:
         yield
     except mongo_errors.PyMongoError as e:
         if isinstance(e, _UNAVAILABLE) or e.timeout:
             logger.error("Database unavailable: %s", type(e).__name__)
+            raise ServiceUnavailable("Database unavailable") from e
+        if isinstance(e, mongo_errors.OperationFailure) and e.code in _REFUSED_CODES:
+            logger.error("Database refused the functions' user: %s code %s", type(e).__name__, e.code)
             raise ServiceUnavailable("Database unavailable") from e
         raise
 
@@ -209,9 +231,11 @@ def get_database() -> Database[Document]:
 
 
 def is_available() -> bool:
-    """Whether the database answers a ping within the server-selection timeout."""
+    """Whether the database answers one ping within the ping timeout (MONGODB_PING_TIMEOUT_MS), on the
+    container's client: ``pymongo.timeout`` bounds this one ping, server selection included, and leaves
+    the client's own timeouts to every other operation."""
     try:
-        with translate_errors():
+        with translate_errors(), pymongo.timeout(database_settings().ping_timeout_s):
             get_client().admin.command("ping")
     except ServiceUnavailable:
         return False

@@ -23,6 +23,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from shared.data.client import Document, get_database, retry_once, translated
+from shared.data.ownership import owned_by
 from shared.errors import ServiceUnavailable
 from shared.ids import epoch_ms, utcnow
 
@@ -113,4 +114,4 @@ class IdempotencyRecords:
     @translated
     def delete_all(self, user_id: str) -> int:
         """Remove every record of ``user_id`` (their responses hold their prompts' text); how many."""
-        return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count
+        return retry_once(lambda: self.collection.delete_many(owned_by(user_id))).deleted_count

@@ -183,17 +183,21 @@ def ensure_indexes(db: Database[Any]) -> list[EnsuredIndex]:
 
 def main() -> int:
     """``make indexes``: create the indexes in the database settings' database (MONGODB_DB_NAME, default as
-    the functions') at their URI (MONGODB_URI, or the secret at MONGODB_URI_SECRET_ARN)."""
+    the functions') at their URI (MONGODB_URI, or the secret at MONGODB_URI_SECRET_ARN). Exit status 0 when
+    they exist, 1 when the database is unreachable, refuses or stands in the way, 2 for a bad setting."""
     from pymongo.errors import PyMongoError
 
-    from shared.data.operator import UsageError, operator_database
+    from shared.data.operator import EXIT_UNREACHABLE, EXIT_USAGE, Unreachable, UsageError, operator_database
 
     try:
         with operator_database("make indexes", purpose="the database to create the indexes on") as database:
             ensured = ensure_indexes(database)
     except UsageError as e:
         sys.stderr.write(f"{e}\n")
-        return 2
+        return EXIT_USAGE
+    except Unreachable as e:
+        sys.stderr.write(f"{e}\n")
+        return EXIT_UNREACHABLE
     except IndexConflict as e:
         sys.stderr.write(f"make indexes: {e}\n")
         return 1

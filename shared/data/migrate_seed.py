@@ -10,9 +10,17 @@ run is
 - resumable: a run stopped anywhere (between the insert and the delete included) is finished by the
   next one, which recognises its own earlier insert by ``seed_object_id`` and only deletes the rest;
 - careful: a document it cannot convert is left exactly as it was and reported, by ids and field
-  names (never a value): one with a field missing or mistyped (``invalid``), a user whose email is
-  taken in any letter case by a user registered earlier, and a document whose ``id`` another one
-  already has (``conflicts``). Re-run after fixing them by hand.
+  names (never a value): one with a field missing or mistyped, or that this API would refuse
+  (``invalid``, counted per reason), a user whose email is taken in any letter case by a user
+  registered earlier, and a document whose ``id`` another one already has (``conflicts``). Re-run after
+  fixing them by hand.
+
+Only what the API itself would take is converted: each field a client sends is validated by the API's
+own request model for it (``UserCreate``'s email and username, ``PromptCreate``'s content and response,
+``StatusCheckCreate``'s client_name), so a converted document is one the API could have stored: a user
+whose email is an address (registration's check: they can log in and recover), a prompt within the
+limits that keep its owner's pages inside Lambda's response. What would be a 422 is ``invalid``, and the
+value stored is the one the model gives (emails in lower case, usernames and client names stripped).
 
 Users keep their ``id`` (so the ``user_id`` of their prompts, the seed's reference to it, stays
 right), their bcrypt ``hashed_password`` as it was (``shared.accounts.passwords`` verifies it; the
@@ -34,24 +42,30 @@ MONGODB_DB_NAME; no function imports it.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
 from bson import ObjectId
+from pydantic import TypeAdapter, ValidationError
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
+from shared.accounts.models import UserCreate
 from shared.data.indexes import ensure_indexes
+from shared.data.ownership import SEED_ID
+from shared.models import RequestModel
+from shared.prompts.models import PromptCreate
+from shared.status.models import StatusCheckCreate
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection
     from pymongo.database import Database
 
 Document = dict[str, Any]
-SEED_ID = "seed_object_id"
-"""The field of a converted document that holds the ObjectId ``_id`` of the seed document it came from."""
 _SEED_DOCUMENTS = {"_id": {"$type": "objectId"}}
 _BATCH = 500
 
@@ -59,7 +73,17 @@ EXIT_OK, EXIT_ERROR, EXIT_LEFT = 0, 1, 3
 
 
 class Invalid(ValueError):
-    """Raised when a seed document lacks a field the conversion needs, or has it of another type."""
+    """Raised when a seed document lacks a field the conversion needs, has it of another type, or has a
+    value the API would refuse."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.reason = f"{name} {problem}"
+        """What the report counts: the field and its problem (``content too long``), never a value."""
+
+
+def _counted(reasons: Counter[str]) -> str:
+    return ", ".join(f"{reason}: {n}" for reason, n in reasons.most_common())
 
 
 @dataclass
@@ -70,15 +94,17 @@ class CollectionReport:
     resumed: int = 0  # converted by an earlier run that stopped before deleting the seed document
     conflicts: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)  # why, for the invalid ones
 
     @property
     def left(self) -> int:
         return len(self.conflicts) + len(self.invalid)
 
     def summary(self) -> str:
+        why = f" ({_counted(self.reasons)})" if self.reasons else ""
         return (
             f"{self.converted} converted, {self.resumed} finished from an earlier run, "
-            f"{len(self.conflicts)} conflicts, {len(self.invalid)} invalid"
+            f"{len(self.conflicts)} conflicts, {len(self.invalid)} invalid{why}"
         )
 
 
@@ -105,6 +131,9 @@ class Report:
             yield f"{name}: {report.summary()}"
             yield from (f"  conflict: {line}" for line in report.conflicts)
             yield from (f"  invalid: {line}" for line in report.invalid)
+        reasons = sum((c.reasons for c in self.collections.values()), Counter[str]())
+        if reasons:
+            yield f"invalid: {reasons.total()} ({_counted(reasons)})"
         if self.orphan_prompts:
             yield f"prompts whose user is not (yet) a user of this API: {self.orphan_prompts}"
         if self.indexes:
@@ -125,7 +154,7 @@ def _string(doc: Document, name: str, *, nullable: bool = False) -> str | None:
     if value is None and nullable:
         return None
     if not isinstance(value, str) or (not nullable and not value):
-        raise Invalid(f"{name}: {'missing' if name not in doc else type(value).__name__}")
+        raise Invalid(name, "missing" if name not in doc else type(value).__name__)
     return value
 
 
@@ -133,6 +162,33 @@ def _required(doc: Document, name: str) -> str:
     value = _string(doc, name)
     assert value is not None
     return value
+
+
+_PROBLEMS = {"string_too_long": "too long", "string_too_short": "empty", "string_type": "not a string"}
+"""What a request model's error means, as the report says it."""
+_CHECKED = {"email": "not an address", "content": "blank"}
+"""What the models' own validators check (a ``value_error``), per field: registration's address check
+(``shared.accounts.models``), a prompt's text not blank (``shared.models.not_blank``)."""
+
+
+@cache
+def _request_field(model: type[RequestModel], name: str) -> TypeAdapter[Any]:
+    """A validator of the field ``name`` of the request ``model``, exactly as the API validates it."""
+    info = model.model_fields[name]
+    field_type: Any = Annotated[info.annotation, info]  # the field's type with its constraints and validators
+    return TypeAdapter(field_type)
+
+
+def _as_requested(model: type[RequestModel], name: str, value: str | None) -> Any:
+    """``value`` as the API takes the field ``name`` of its request ``model`` (its limits, its normal form:
+    what the API would have stored); Invalid when the API would answer 422."""
+    try:
+        return _request_field(model, name).validate_python(value)
+    except ValidationError as e:
+        kind = e.errors(include_url=False, include_input=False)[0]["type"]
+        raise Invalid(
+            name, _CHECKED.get(name, "invalid") if kind == "value_error" else _PROBLEMS.get(kind, kind)
+        ) from None
 
 
 def _time(doc: Document, name: str, *, default: datetime | None = None) -> datetime:
@@ -144,9 +200,9 @@ def _time(doc: Document, name: str, *, default: datetime | None = None) -> datet
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise Invalid(f"{name}: not an ISO 8601 time") from None
+            raise Invalid(name, "not an ISO 8601 time") from None
     if not isinstance(value, datetime):
-        raise Invalid(f"{name}: {'missing' if name not in doc else type(value).__name__}")
+        raise Invalid(name, "missing" if name not in doc else type(value).__name__)
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
@@ -159,10 +215,10 @@ def _created(doc: Document, name: str) -> datetime:
 def _user(doc: Document) -> Document:
     is_active = doc.get("is_active", True)
     if not isinstance(is_active, bool):
-        raise Invalid(f"is_active: {type(is_active).__name__}")
+        raise Invalid("is_active", type(is_active).__name__)
     return {
-        "email": _required(doc, "email").strip().lower(),
-        "username": _required(doc, "username"),
+        "email": _as_requested(UserCreate, "email", _required(doc, "email")),
+        "username": _as_requested(UserCreate, "username", _required(doc, "username")),
         "hashed_password": _required(doc, "hashed_password"),
         "created_at": _created(doc, "created_at"),
         "is_active": is_active,
@@ -173,15 +229,16 @@ def _prompt(doc: Document) -> Document:
     created_at = _created(doc, "created_at")
     return {
         "user_id": _required(doc, "user_id"),
-        "content": _required(doc, "content"),
-        "response": _string(doc, "response", nullable=True),
+        "content": _as_requested(PromptCreate, "content", _required(doc, "content")),
+        "response": _as_requested(PromptCreate, "response", _string(doc, "response", nullable=True)),
         "created_at": created_at,
         "updated_at": _time(doc, "updated_at", default=created_at),
     }
 
 
 def _status_check(doc: Document) -> Document:
-    return {"client_name": _required(doc, "client_name"), "timestamp": _created(doc, "timestamp")}
+    client_name = _as_requested(StatusCheckCreate, "client_name", _required(doc, "client_name"))
+    return {"client_name": client_name, "timestamp": _created(doc, "timestamp")}
 
 
 def _convert(
@@ -199,6 +256,7 @@ def _convert(
         fields = convert(seed)
     except Invalid as e:
         report.invalid.append(f"{label}: {e}")
+        report.reasons[e.reason] += 1
         return
     label = f"{label} (id {new_id})"
     refusal = check(new_id, fields) if check is not None else None
@@ -273,7 +331,9 @@ def migrate(db: Database[Document], report: Report | None = None) -> Report:
         _convert(db.prompts, seed, _prompt, prompts)
     owners = {u["_id"] for u in db.users.find({"_id": {"$type": "string"}}, {"_id": True})}
     report.orphan_prompts = sum(
-        1 for p in db.prompts.find({"_id": {"$type": "string"}}, {"user_id": True}) if p.get("user_id") not in owners
+        1
+        for p in db.prompts.find({"_id": {"$type": "string"}}, {"user_id": True})
+        if not isinstance(p.get("user_id"), str) or p["user_id"] not in owners
     )
 
     checks = report.collections["status_checks"] = CollectionReport()
@@ -292,10 +352,11 @@ def migrate(db: Database[Document], report: Report | None = None) -> Report:
 def main() -> int:
     """``make migrate-seed``: convert the seed's documents in MONGODB_DB_NAME at MONGODB_URI.
 
-    Exit status 0 when every seed document is converted, 3 when some were left (listed), 1 on an error,
-    2 when the settings name no database.
+    Exit status 0 when every seed document is converted, 3 when some were left (listed), 1 on an error
+    (one line when the database does not answer the first ping), 2 when the settings name no database or
+    name it wrongly.
     """
-    from shared.data.operator import UsageError, operator_database
+    from shared.data.operator import EXIT_USAGE, Unreachable, UsageError, operator_database
 
     report = Report()
     try:
@@ -303,7 +364,10 @@ def main() -> int:
             migrate(database, report)
     except UsageError as e:
         sys.stderr.write(f"{e}\n")
-        return 2
+        return EXIT_USAGE
+    except Unreachable as e:  # nothing was done
+        sys.stderr.write(f"{e}\n")
+        return EXIT_ERROR
     except PyMongoError as e:
         sys.stdout.write("until the error:\n" + "".join(f"  {line}\n" for line in report.lines()))
         sys.stderr.write(

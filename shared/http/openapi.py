@@ -22,7 +22,8 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with existing data (a registered email), or a request with this Idempotency-Key still runs.",
     429: (
         "Too many attempts: failed password checks for this email (from this client address, or from all), "
-        "or password-reset requests for it; wait the `Retry-After` header's seconds."
+        "or password-reset requests (for this email, or from this client address); wait the `Retry-After` "
+        "header's seconds."
     ),
     503: "The database cannot be reached.",
 }

@@ -9,6 +9,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from shared.data.client import Document, get_database, retry_once, translated
+from shared.data.ownership import owned_by
 from shared.data.pages import from_document, paginate, to_model
 from shared.errors import NotFound
 from shared.ids import new_id, utcnow
@@ -79,4 +80,4 @@ class PromptRepository:
     @translated
     def delete_all(self, user_id: str) -> int:
         """Remove every prompt of the user; the number removed (retried once: ``retry_once``)."""
-        return retry_once(lambda: self.collection.delete_many({"user_id": user_id})).deleted_count
+        return retry_once(lambda: self.collection.delete_many(owned_by(user_id))).deleted_count

@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 import pytest
 
+from shared.accounts.owned_data import OWNED
 from shared.accounts.sessions import SessionRepository
 from shared.data.client import get_database
 from shared.errors import ServiceUnavailable
@@ -57,6 +58,21 @@ def test_delete_me_removes_the_user_their_prompts_and_sessions_and_nothing_else(
     assert [p["_id"] for p in db.prompts.find()] == [bobs_prompt["id"]]
     assert db.sessions.count_documents({"user_id": bob["id"]}) == 1
     assert authorize(bobs["access_token"])["principalId"] == bob["id"]
+
+
+@pytest.mark.parametrize("collection", [owned.name for owned in OWNED if owned.by_user_id])
+def test_delete_me_leaves_a_document_that_lists_the_user_among_others(collection: str) -> None:
+    """Written by someone else (this API never writes a list): it is no one's alone, so not the user's
+    to delete, though MongoDB would match the list by its elements."""
+    ada = register()
+    pair = login_pair()
+    get_database()[collection].insert_one({"_id": "foreign", "user_id": [ada["id"], "someone-else"]})
+
+    result = _delete(pair["access_token"])
+
+    assert result.status == 204
+    assert get_database()[collection].count_documents({"_id": "foreign"}) == 1
+    assert get_database().users.count_documents({"_id": ada["id"]}) == 0
 
 
 def test_after_delete_me_the_tokens_are_refused_and_the_email_registers_again() -> None:

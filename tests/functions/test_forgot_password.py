@@ -13,8 +13,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from shared.accounts import forgot_password
+from shared.accounts.reset_tokens import ResetTokenRepository
 from shared.data.client import get_database
 from shared.errors import ConfigurationError
+from shared.mail.mailer import use_mailer
 from tests.support import invoke, load_event, load_function, register
 
 SENDER = "no-reply@prompt-api.test"
@@ -80,7 +82,7 @@ def _answer(result: Any) -> tuple[int, Any, dict[str, str]]:
 
 
 def test_known_unknown_and_inactive_emails_get_the_same_answer_and_only_the_known_a_mail(ses: list[Any]) -> None:
-    register()
+    ada = register()
     inactive = register("grace@example.com", username="grace")
     get_database().users.update_one({"_id": inactive["id"]}, {"$set": {"is_active": False}})
 
@@ -89,9 +91,8 @@ def test_known_unknown_and_inactive_emails_get_the_same_answer_and_only_the_know
     assert _answer(known) == _answer(unknown) == _answer(deactivated)
     assert known.status == 202
     assert [m.destinations["ToAddresses"] for m in ses] == [["ada@example.com"]]
-    # The same database work for all three: each stored a token (the others' belong to no user).
-    assert get_database().reset_tokens.count_documents({}) == 3
-    assert get_database().reset_tokens.count_documents({"user_id": inactive["id"]}) == 0
+    # Only the known email's token is stored: a stranger cannot make the API store tokens nobody gets.
+    assert [t["user_id"] for t in get_database().reset_tokens.find()] == [ada["id"]]
 
 
 @pytest.mark.parametrize("first", ["ada@example.com", "nobody@example.com"])
@@ -131,6 +132,114 @@ def test_an_unknown_email_waits_as_long_as_a_send_takes(ses: list[Any], monkeypa
 
     assert measured != forgot_password.send_time.initial_s  # the known email's send was measured
     assert waits == [measured]
+
+
+class _Clock:
+    """A ``perf_counter`` that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_what_the_others_wait_covers_storing_the_token_and_handing_the_mail_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register()
+    clock = _Clock()
+    monkeypatch.setattr(forgot_password.time, "perf_counter", clock)
+    issue = ResetTokenRepository.issue
+
+    def slow_issue(self: ResetTokenRepository, *args: Any, **kwargs: Any) -> None:
+        issue(self, *args, **kwargs)
+        clock.now += 0.02  # storing the token: a database round trip or two
+
+    class SlowMailer:
+        def send(self, *, sender: str, to: str, subject: str, text: str) -> None:
+            clock.now += 0.01  # handing the mail over
+
+    monkeypatch.setattr(ResetTokenRepository, "issue", slow_issue)
+    use_mailer(SlowMailer())
+
+    assert _forgot().status == 202
+
+    assert forgot_password.send_time.seconds == pytest.approx(0.03)
+
+
+def _from(source_ip: str, email: str = "ada@example.com"):
+    return invoke("forgot_password", body={"email": email}, source_ip=source_ip)
+
+
+TOO_MANY_FROM_HERE = {"detail": "Too many password reset requests from this address; try again later"}
+
+
+def test_150_requests_for_unknown_emails_from_one_address_store_a_bounded_number_of_documents(
+    ses: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forgot_password.time, "sleep", lambda seconds: None)
+
+    results = [_from("198.51.100.9", f"nobody-{n}@example.com") for n in range(150)]
+
+    assert [r.status for r in results] == [202] * 20 + [429] * 130
+    assert all(r.body == TOO_MANY_FROM_HERE for r in results[20:])
+    assert 3599 <= int(results[-1].headers["Retry-After"]) <= 3600
+    database = get_database()
+    assert database.reset_tokens.count_documents({}) == 0
+    # One count per email admitted, one for the address; each expires with its window (TTL index).
+    assert database.reset_requests.count_documents({}) == 21
+    assert database.reset_requests.count_documents({"expires_at": {"$type": "date"}}) == 21
+    assert _from("198.51.100.10", "nobody-0@example.com").status == 202  # another address: its own budget
+    assert ses == []
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_past_the_address_limit_it_is_429_alike_for_known_and_unknown(
+    ses: list[Any], monkeypatch: pytest.MonkeyPatch, registered: bool
+) -> None:
+    monkeypatch.setenv("PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", "2")
+    if registered:
+        register()
+
+    statuses = [_from("198.51.100.9", email).status for email in ("a@example.com", "b@example.com")]
+    throttled = _from("198.51.100.9")
+
+    assert statuses == [202, 202]
+    assert (throttled.status, throttled.body) == (429, TOO_MANY_FROM_HERE)
+    assert 3599 <= int(throttled.headers["Retry-After"]) <= 3600
+    assert get_database().reset_requests.find_one({"_id": "ada@example.com"}) is None  # counted nothing else
+    assert ses == []
+    assert _from("198.51.100.10").status == 202
+    assert len(ses) == (1 if registered else 0)
+
+
+def _alike_429s(known: Any, unknown: Any) -> None:
+    """The same 429: status, body and headers (``Retry-After`` within the second the two fell apart)."""
+    assert (known.status, known.raw_body) == (429, unknown.raw_body)
+    ours, theirs = _answer(known)[2], _answer(unknown)[2]
+    assert abs(int(ours.pop("Retry-After")) - int(theirs.pop("Retry-After"))) <= 1
+    assert ours == theirs
+
+
+def test_the_429s_of_both_limits_answer_known_and_unknown_emails_alike(
+    ses: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PASSWORD_RESET_MAX_REQUESTS", "1")
+    monkeypatch.setenv("PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", "4")
+    register()
+    emails = ("ada@example.com", "nobody@example.com")
+
+    admitted = [_from("198.51.100.9", email).status for email in emails]
+    per_email = [_from("198.51.100.9", email) for email in emails]
+    per_address = [_from("198.51.100.9", email) for email in emails]
+
+    assert admitted == [202, 202]
+    _alike_429s(*per_email)
+    assert per_email[0].body == {"detail": "Too many password reset requests for this email; try again later"}
+    _alike_429s(*per_address)
+    assert per_address[0].body == TOO_MANY_FROM_HERE
+    assert len(ses) == 1
 
 
 def test_a_newer_request_voids_the_earlier_token(ses: list[Any]) -> None:

@@ -166,3 +166,116 @@ def test_register_json_with_charset_is_accepted() -> None:
     result = invoke("register", api_event("register", headers={"Content-Type": "application/json; charset=utf-8"}))
 
     assert result.status == 201
+
+
+# A registration retried is a password check of the account (its replay answers 201 for the right
+# password): it counts against the same limits as a login.
+
+BODY = {"email": "ada@example.com", "username": "ada", "password": PASSWORD}
+TOO_MANY = {"detail": "Too many wrong passwords; try again later"}
+
+
+def _register(source_ip: str | None = None, **change: str):
+    return invoke("register", body={**BODY, **change}, source_ip=source_ip)
+
+
+def _login(password: str = PASSWORD, *, source_ip: str | None = None) -> int:
+    return invoke("login", body={"email": BODY["email"], "password": password}, source_ip=source_ip).status
+
+
+def test_register_retried_while_logins_of_the_email_are_throttled_from_this_address_is_429() -> None:
+    assert _register().status == 201
+    assert [_login("wrong password") for _ in range(6)] == [401] * 5 + [429]
+
+    right, wrong = _register(), _register(password="another password")
+
+    assert (right.status, right.body, wrong.status, wrong.body) == (429, TOO_MANY, 429, TOO_MANY)
+    assert 899 <= int(right.headers["Retry-After"]) <= 900
+    assert _register(source_ip="198.51.100.7").status == 201  # another address: its own budget
+
+
+def test_wrong_passwords_at_register_count_like_failed_logins() -> None:
+    assert _register().status == 201
+
+    statuses = [_register(password=f"guess number {n}").status for n in range(5)]
+
+    assert statuses == [409] * 5
+    throttled = _register()  # the right password, too late
+    assert (throttled.status, throttled.body) == (429, TOO_MANY)
+    assert 899 <= int(throttled.headers["Retry-After"]) <= 900
+    assert _login() == 429  # one budget with the logins
+    assert _login(source_ip="198.51.100.7") == 200
+
+
+def test_wrong_passwords_at_register_from_many_addresses_throttle_the_email_everywhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_EMAIL", "4")
+    assert _register().status == 201
+
+    statuses = [_register(f"198.51.100.{n}", password="wrong password").status for n in range(4)]
+
+    assert statuses == [409] * 4
+    assert _register("192.0.2.1").status == 429
+    assert _login(source_ip="192.0.2.2") == 429
+
+
+def test_register_replayed_with_the_right_password_proves_it_as_a_login_does() -> None:
+    assert _register().status == 201
+    assert [_login("wrong password") for _ in range(4)] == [401] * 4
+
+    assert _register().status == 201
+
+    assert [_login("wrong password") for _ in range(5)] == [401] * 5  # the address's count was cleared
+    overall = get_database().login_attempts.find_one({"_id": BODY["email"]})
+    assert overall is not None and overall["count"] == 9  # the replay took its own attempt back, not the others
+
+
+def test_register_retried_for_a_deactivated_account_returns_409() -> None:
+    assert _register().status == 201
+    get_database().users.update_one({"email": BODY["email"]}, {"$set": {"is_active": False}})
+
+    again = _register()
+
+    assert (again.status, again.body) == (409, {"detail": "Email already registered"})
+
+
+def test_register_retried_for_an_account_being_deleted_returns_409() -> None:
+    assert _register().status == 201
+    tombstone = {"is_active": False, "deleted_at": datetime.now(UTC), "deleting_session": "s"}
+    get_database().users.update_one({"email": BODY["email"]}, {"$set": tombstone})
+
+    again = _register()
+
+    assert (again.status, again.body) == (409, {"detail": "Email already registered"})
+
+
+def _not_eligible(case: str) -> dict[str, str]:
+    """Make the stored account, or the request, one the replay does not answer; the request's changes."""
+    users = get_database().users
+    if case == "old":
+        users.update_one({}, {"$set": {"created_at": datetime.now(UTC) - timedelta(hours=25)}})
+    elif case == "inactive":
+        users.update_one({}, {"$set": {"is_active": False}})
+    elif case == "deleting":
+        users.update_one({}, {"$set": {"is_active": False, "deleted_at": datetime.now(UTC)}})
+    changes = {"username": {"username": "someone else"}, "password": {"password": "wrong password"}}
+    return changes.get(case, {})
+
+
+@pytest.mark.parametrize("case", ["password", "username", "old", "inactive", "deleting"])
+def test_every_409_for_a_taken_email_spends_the_guard_and_one_bcrypt_check(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _register().status == 201
+    change = _not_eligible(case)
+    checks: list[bytes] = []
+    checkpw = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda password, hashed: checks.append(hashed) or checkpw(password, hashed))
+
+    result = _register(**change)
+
+    assert (result.status, result.body) == (409, {"detail": "Email already registered"})
+    assert len(checks) == 1
+    counts = {d["_id"]: d["count"] for d in get_database().login_attempts.find()}
+    assert counts == {"ada@example.com": 1, "ada@example.com 203.0.113.10": 1}

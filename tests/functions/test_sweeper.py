@@ -16,21 +16,7 @@ from shared.accounts.users import UserRepository
 from shared.data.client import get_database
 from shared.errors import ServiceUnavailable
 from shared.ids import new_id, utcnow
-from tests.support import (
-    FakeContext,
-    context_of,
-    create_prompt,
-    invoke,
-    load_event,
-    load_function,
-    login_pair,
-    register,
-)
-
-
-def _run() -> dict[str, int]:
-    result: dict[str, int] = load_function("sweeper").lambda_handler(load_event("sweeper"), FakeContext())
-    return result
+from tests.support import context_of, create_prompt, invoke, login_pair, register, run_sweeper
 
 
 def _interrupted_deletion(email: str = "ada@example.com") -> str:
@@ -58,14 +44,14 @@ def _documents_of(user_id: str) -> dict[str, int]:
 
 
 def test_sweeper_fixture_on_an_empty_database_does_nothing() -> None:
-    assert _run() == {"deletions_completed": 0, "orphans_removed": 0}
+    assert run_sweeper() == {"deletions_completed": 0, "orphans_removed": 0}
 
 
 def test_sweeper_finishes_a_deletion_interrupted_more_than_a_minute_ago() -> None:
     user_id = _interrupted_deletion()
     _age_tombstones(timedelta(minutes=2))
 
-    result = _run()
+    result = run_sweeper()
 
     assert result == {"deletions_completed": 1, "orphans_removed": 0}
     assert set(_documents_of(user_id).values()) == {0}
@@ -75,7 +61,7 @@ def test_sweeper_finishes_a_deletion_interrupted_more_than_a_minute_ago() -> Non
 def test_sweeper_leaves_a_deletion_of_the_last_minute_to_its_request() -> None:
     user_id = _interrupted_deletion()
 
-    assert _run() == {"deletions_completed": 0, "orphans_removed": 0}
+    assert run_sweeper() == {"deletions_completed": 0, "orphans_removed": 0}
     assert _documents_of(user_id)["users"] == 1
 
 
@@ -92,13 +78,13 @@ def test_sweeper_removes_orphans_and_keeps_the_data_of_existing_and_deleting_use
     db.idempotency.insert_one({"_id": "h", "user_id": orphan, "expiration": now + timedelta(hours=1)})
     db.reset_tokens.insert_one({"_id": "t", "user_id": orphan, "created_at": now, "expires_at": now})
 
-    result = _run()
+    result = run_sweeper()
 
     assert result == {"deletions_completed": 0, "orphans_removed": 6}
     assert set(_documents_of(orphan).values()) == {0}
     assert _documents_of(kept["id"]) == {"prompts": 1, "idempotency": 0, "reset_tokens": 0, "sessions": 1, "users": 1}
     assert _documents_of(deleting)["users"] == 1
-    assert _run() == {"deletions_completed": 0, "orphans_removed": 0}  # idempotent
+    assert run_sweeper() == {"deletions_completed": 0, "orphans_removed": 0}  # idempotent
 
 
 def test_sweeper_works_in_bounded_batches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,7 +98,7 @@ def test_sweeper_works_in_bounded_batches(monkeypatch: pytest.MonkeyPatch) -> No
         [{"_id": new_id(), "user_id": new_id(), "content": "x", "created_at": now} for _ in range(3)]
     )
 
-    first, second = _run(), _run()
+    first, second = run_sweeper(), run_sweeper()
 
     assert (first["deletions_completed"], second["deletions_completed"]) == (2, 1)
     assert first["orphans_removed"] == 2
@@ -123,7 +109,7 @@ def test_sweeper_publishes_what_it_finished_as_metrics(capsys: pytest.CaptureFix
     _interrupted_deletion()
     _age_tombstones(timedelta(minutes=2))
 
-    _run()
+    run_sweeper()
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     published = {k: v for line in lines for k, v in line.items() if k in ("DeletionsCompleted", "OrphansRemoved")}
@@ -132,7 +118,7 @@ def test_sweeper_publishes_what_it_finished_as_metrics(capsys: pytest.CaptureFix
 
 def test_sweeper_without_a_database_fails_so_that_its_alarm_fires(unreachable_mongodb: str) -> None:
     with pytest.raises(ServiceUnavailable):
-        _run()
+        run_sweeper()
 
 
 def test_sweep_finishing_a_deletion_also_counts_nothing_for_a_user_removed_meanwhile() -> None:
@@ -140,4 +126,4 @@ def test_sweep_finishing_a_deletion_also_counts_nothing_for_a_user_removed_meanw
     _age_tombstones(timedelta(minutes=2))
     UserRepository().remove_tombstone(user_id)
 
-    assert _run()["deletions_completed"] == 0
+    assert run_sweeper()["deletions_completed"] == 0

@@ -115,3 +115,43 @@ def test_wrong_passwords_of_a_signed_in_caller_are_throttled_like_logins(
     assert statuses == [400] * 3 + [429] * 22
     assert attempt(PASSWORD) == 429
     assert _login(recovery_api, address, PASSWORD).status_code == 429  # one budget with the logins
+
+
+def test_a_registration_retried_with_wrong_passwords_is_throttled_like_logins(recovery_api: LocalApi) -> None:
+    address = unique_email()
+    assert register(recovery_api, address).status_code == 201
+
+    def attempt(password: str):
+        body = {"email": address, "username": "ada", "password": password}
+        return recovery_api.request("POST", "/api/register", json=body)
+
+    statuses = [attempt("not the password").status_code for _ in range(3)]
+    throttled = attempt(PASSWORD)  # the same request as the first, which would replay its 201
+
+    assert statuses == [409] * 3
+    assert throttled.status_code == 429
+    assert throttled.json() == {"detail": "Too many wrong passwords; try again later"}
+    assert 899 <= int(throttled.headers["Retry-After"]) <= 900
+    assert _login(recovery_api, address, PASSWORD).status_code == 429  # one budget with the logins
+
+
+def test_reset_requests_from_one_address_are_bounded_whatever_the_emails(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    log = tmp_path_factory.mktemp("local-api-reset-addresses") / "output.log"
+    overrides = ("--in-memory", "--parameter-overrides", "PasswordResetMaxRequestsPerAddress=2")
+    with running(*overrides, env={"JWT_SECRET": JWT_SECRET}, log=log) as server:
+        known = unique_email()
+        assert register(server, known).status_code == 201
+
+        def ask(address: str) -> int:
+            return server.request("POST", "/api/password/forgot", json={"email": address}).status_code
+
+        admitted = [ask(unique_email()), ask(unique_email())]
+        throttled = [server.request("POST", "/api/password/forgot", json={"email": e}) for e in (known, unique_email())]
+
+    assert admitted == [202, 202]
+    assert [r.status_code for r in throttled] == [429, 429]
+    assert throttled[0].json() == throttled[1].json()
+    assert throttled[0].json() == {"detail": "Too many password reset requests from this address; try again later"}
+    assert 3599 <= int(throttled[0].headers["Retry-After"]) <= 3600

@@ -20,6 +20,7 @@ def test_defaults() -> None:
     assert database.mongodb_db_name == "emergent_db"
     assert database.mongodb_uri is None
     assert database.mongodb_timeout_ms == 15000
+    assert (database.mongodb_ping_timeout_ms, database.ping_timeout_s) == (2000, 2.0)
     assert database.in_lambda is False
     assert tokens.jwt_expire_minutes == 60
     assert (tokens.jwt_issuer, tokens.jwt_audience) == ("prompt-api", "prompt-api")
@@ -53,14 +54,24 @@ def test_cors_origins_are_a_comma_separated_list() -> None:
         (TokenSettings, {"AWS_LAMBDA_FUNCTION_NAME": "f", "JWT_SECRET": "changeme"}, "JWT_SECRET"),
         (DatabaseSettings, {"AWS_LAMBDA_FUNCTION_NAME": "f"}, "MONGODB_URI"),
         (DatabaseSettings, {"MONGODB_TIMEOUT_MS": "10"}, "MONGODB_TIMEOUT_MS"),
+        (DatabaseSettings, {"MONGODB_PING_TIMEOUT_MS": "-1"}, "MONGODB_PING_TIMEOUT_MS"),
+        (DatabaseSettings, {"MONGODB_PING_TIMEOUT_MS": "abc"}, "MONGODB_PING_TIMEOUT_MS"),
         (RecoverySettings, {"PASSWORD_RESET_MINUTES": "1"}, "PASSWORD_RESET_MINUTES"),
         (RecoverySettings, {"PASSWORD_RESET_MAX_REQUESTS": "0"}, "PASSWORD_RESET_MAX_REQUESTS"),
+        (RecoverySettings, {"PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "0"}, "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS"),
         (PasswordSettings, {"LOGIN_MAX_FAILURES_PER_EMAIL": "many"}, "LOGIN_MAX_FAILURES_PER_EMAIL"),
     ],
 )
 def test_bad_configuration_names_the_variable(group: Any, env: dict[str, str], names: str) -> None:
     with pytest.raises(ConfigurationError, match=names):
         group.from_env(env)
+
+
+def test_a_ping_never_waits_longer_than_a_requests_server_selection() -> None:
+    shorter_ping = DatabaseSettings.from_env({"MONGODB_PING_TIMEOUT_MS": "500"})
+    shorter_selection = DatabaseSettings.from_env({"MONGODB_TIMEOUT_MS": "800"})
+
+    assert (shorter_ping.ping_timeout_s, shorter_selection.ping_timeout_s) == (0.5, 0.8)
 
 
 def test_inside_lambda_a_strong_secret_and_a_database_are_enough() -> None:

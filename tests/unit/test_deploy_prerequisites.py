@@ -1,6 +1,5 @@
 """make secrets (local_api/deploy_prerequisites.py): Secrets Manager and IAM through moto; API Gateway's
-account setting through botocore's Stubber (moto's API Gateway needs openapi-spec-validator, which the
-project does not install)."""
+account setting through botocore's Stubber, which holds the exact requests the tool sends."""
 
 from __future__ import annotations
 

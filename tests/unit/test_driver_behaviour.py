@@ -5,11 +5,13 @@ with a server's error. Here the real client of ``shared.data.client.get_client()
 a mockupdb server: MongoDB's wire protocol, answered by the test) talks to a one-member replica set,
 the shape of an Atlas cluster, so that retryable writes are on. Each test plays the server's part,
 request by request: answer, fail with a server error, or close the connection (``hangup``) after the
-request arrived, which is what a connection reset while the server works looks like to the driver.
+request arrived, which is what a connection reset while the server works looks like to the driver, or
+never answer: a server that takes connections and hangs, which no closed port can show.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,8 +19,11 @@ import pytest
 from mockupdb import MockupDB, OpMsg, go, going
 from pymongo.errors import AutoReconnect
 
+from shared import __version__
+from shared.accounts import admin
 from shared.accounts.sessions import SessionRepository
 from shared.data import client as db
+from shared.data import indexes, migrate_seed
 from shared.data.indexes import INDEXES, REUSED, ensure_indexes
 from shared.errors import ServiceUnavailable
 from shared.prompts.prompts import PromptRepository
@@ -165,6 +170,34 @@ def test_a_write_whose_connection_resets_twice_answers_503_through_the_handler(s
     assert (result.status, result.body) == (503, {"detail": "Database unavailable"})
 
 
+def test_health_on_a_database_refusing_the_password_answers_503(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong credentials in the URI (a rotated password, a deleted database user): the database cannot be
+    used, the same 503 as an unreachable one, never a 500."""
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://ada:wrong@{server.address_string}/?replicaSet={REPLICA_SET}")
+    refused = {"ok": 0, "code": 18, "codeName": "AuthenticationFailed", "errmsg": "Authentication failed."}
+
+    with going(invoke, "health") as checked:
+        server.receives(OpMsg("saslStart")).replies(refused)
+
+    result = checked()
+    assert (result.status, result.body["database"]) == (503, "unavailable")
+    assert result.body["detail"] == "Database unavailable"
+
+
+def test_a_read_the_database_user_may_not_make_answers_503_through_the_handler(server: MockupDB) -> None:
+    """A database user without the rights the function needs (code 13): the operator's to fix, a 503 to
+    the client (with the code in the log), never a 500."""
+    unauthorized = {"ok": 0, "code": 13, "codeName": "Unauthorized", "errmsg": "not authorized on emergent_db"}
+
+    with going(invoke, "list_status_checks") as listed:
+        server.receives(OpMsg("find", "status_checks")).replies(unauthorized)
+
+    result = listed()
+    assert (result.status, result.body) == (503, {"detail": "Database unavailable"})
+
+
 # Multi-document writes: pymongo sends them once; retry_once sends them again -----------------------
 
 
@@ -261,3 +294,108 @@ def test_index_options_conflict_from_the_server_settles_on_the_equivalent_index(
     first = ensured()[0]
     assert (first.collection, first.name, first.outcome, first.found_as) == ("users", "email_unique", REUSED, "email_1")
     assert create["indexes"] == [{"key": {"email": 1}, "name": "email_unique", "unique": True}]
+
+
+# A server that answers the handshake, then nothing: health and the operator commands' first ping --------
+
+
+def _timed(call: Callable[..., Any], *args: Any) -> Callable[[], tuple[Any, float]]:
+    """``call(*args)`` in a thread, as mockupdb's ``go``; what it returned and the seconds it took."""
+
+    def timed() -> tuple[Any, float]:
+        started = time.monotonic()
+        result = call(*args)
+        return result, time.monotonic() - started
+
+    return timed
+
+
+def test_health_gives_up_on_a_ping_never_answered_after_the_ping_timeout(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without its own bound the ping would wait for its answer as long as any operation (SOCKET_TIMEOUT_MS,
+    5 s): pymongo.timeout bounds the whole ping, the wait for the answer too, not only server selection."""
+    monkeypatch.setenv("MONGODB_PING_TIMEOUT_MS", "300")
+
+    with going(_timed(invoke, "health")) as checked:
+        server.receives()  # the ping, never answered
+
+    result, elapsed = checked()
+    assert (result.status, result.body["database"], result.body["version"]) == (503, "unavailable", __version__)
+    assert elapsed < 2.5  # half the socket timeout; about 0.3 s
+
+
+def test_make_account_gives_up_on_a_ping_never_answered_with_one_line(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MONGODB_PING_TIMEOUT_MS", "300")
+
+    with going(_timed(admin.main, ["sessions", "ada@example.com"])) as ran:
+        server.receives()  # the first request, never answered
+
+    status, elapsed = ran()
+    err = capsys.readouterr().err
+    assert (status, err.count("\n")) == (1, 1), err
+    assert err.startswith("make account: the database did not answer a ping within 0.3 s (MONGODB_PING_TIMEOUT_MS): ")
+    assert elapsed < 2.5
+
+
+def test_make_account_works_past_the_ping_timeout_once_the_ping_is_answered(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ping's bound is the ping's: the work after it keeps the functions' timeouts."""
+    monkeypatch.setenv("MONGODB_PING_TIMEOUT_MS", "200")
+
+    with going(admin.main, ["sessions", "ada@example.com"]) as ran:
+        server.receives(OpMsg("ping")).ok()
+        lookup = server.receives(OpMsg("find", "users"))
+        time.sleep(0.6)  # three ping timeouts
+        lookup.ok(cursor={"id": 0, "ns": "emergent_db.users", "firstBatch": []})
+
+    assert ran() == 1
+    assert capsys.readouterr().err == "make account: no account has the email ada@example.com\n"
+
+
+OPERATOR_COMMANDS: dict[str, Callable[[], int]] = {
+    "make account": lambda: admin.main(["sessions", "ada@example.com"]),
+    "make indexes": indexes.main,
+    "make migrate-seed": migrate_seed.main,
+}
+
+
+@pytest.mark.parametrize("command", OPERATOR_COMMANDS)
+def test_a_database_refusing_the_password_is_one_line_and_exit_status_1(
+    server: MockupDB, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    monkeypatch.setenv("MONGODB_URI", f"mongodb://ada:wrong@{server.address_string}/?replicaSet={REPLICA_SET}")
+    refused = {"ok": 0, "code": 18, "codeName": "AuthenticationFailed", "errmsg": "Authentication failed."}
+
+    with going(OPERATOR_COMMANDS[command]) as ran:
+        server.receives(OpMsg("saslStart")).replies(refused)
+
+    assert ran() == 1
+    expected = (
+        f"{command}: the database at {server.address_string} refused: AuthenticationFailed: Authentication failed.\n"
+    )
+    assert capsys.readouterr().err == expected
+
+
+def test_make_account_refused_its_query_is_one_line_and_exit_status_1(
+    server: MockupDB, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database user without the rights the command needs: the ping passes, the query is refused."""
+    unauthorized = {
+        "ok": 0,
+        "code": 13,
+        "codeName": "Unauthorized",
+        "errmsg": 'not authorized on emergent_db to execute command { find: "users" }',
+    }
+
+    with going(admin.main, ["sessions", "ada@example.com"]) as ran:
+        server.receives(OpMsg("ping")).ok()
+        server.receives(OpMsg("find", "users")).replies(unauthorized)
+
+    assert ran() == 1
+    err = capsys.readouterr().err
+    assert err.startswith("make account: OperationFailure: not authorized on emergent_db to execute command")
+    assert err.count("\n") == 1

@@ -52,6 +52,7 @@ def test_process_wide_variables_are_the_database_settings() -> None:
         "MONGODB_URI_SECRET_ARN",
         "MONGODB_DB_NAME",
         "MONGODB_TIMEOUT_MS",
+        "MONGODB_PING_TIMEOUT_MS",
         "SECRETS_MAX_AGE",
     }
 

@@ -17,7 +17,8 @@ from shared.accounts.passwords import hash_cost
 from shared.data import migrate_seed
 from shared.data.client import get_database
 from shared.data.indexes import INDEXES
-from shared.data.migrate_seed import SEED_ID, migrate
+from shared.data.migrate_seed import migrate
+from shared.data.ownership import SEED_ID
 from tests.seed_data import seed_hash, seed_prompt, seed_status_check, seed_user
 from tests.support import PASSWORD, authorize, invoke, register
 
@@ -240,6 +241,99 @@ def test_documents_it_cannot_convert_are_left_and_reported_by_field_never_by_val
     assert "nohash@example.com" not in text and "the other twin" not in text
 
 
+def test_seed_documents_the_api_would_refuse_are_left_as_they_were_and_counted_by_reason() -> None:
+    db = get_database()
+    fine = seed_user("Fine@Example.com", hashed_password=seed_hash(ADA_PASSWORD), username="fine", minutes=1)
+    refused_users = [
+        seed_user("fine.example.com", hashed_password=seed_hash("x"), minutes=2),  # no @
+        seed_user("crlf@example.com\r\nBcc: all@example.com", hashed_password=seed_hash("x"), minutes=3),
+        seed_user("zoë@example.com", hashed_password=seed_hash("x"), minutes=4),  # a non-ASCII local part
+        seed_user("long@example.com", hashed_password=seed_hash("x"), username="u" * 65, minutes=5),
+        seed_user("blank@example.com", hashed_password=seed_hash("x"), username="   ", minutes=6),
+    ]
+    db.users.insert_many([fine, *refused_users])
+    kept = seed_prompt(fine["id"], "kept", minutes=10)
+    refused_prompts = [
+        seed_prompt(fine["id"], "x" * 2_000_000, minutes=11),  # 8 MB of Lambda response: a 502 for its owner
+        seed_prompt(fine["id"], " \n ", minutes=12),
+        seed_prompt(fine["id"], "question", response="r" * 100_001, minutes=13),
+    ]
+    db.prompts.insert_many([kept, *refused_prompts])
+    refused_checks = [seed_status_check("c" * 201), seed_status_check("  ")]
+    db.status_checks.insert_many([seed_status_check("web"), *refused_checks])
+
+    report = migrate(db)
+
+    assert {name: c.summary() for name, c in report.collections.items()} == {
+        "users": "1 converted, 0 finished from an earlier run, 0 conflicts, 5 invalid "
+        "(email not an address: 3, username too long: 1, username empty: 1)",
+        "prompts": "1 converted, 0 finished from an earlier run, 0 conflicts, 3 invalid "
+        "(content too long: 1, content blank: 1, response too long: 1)",
+        "status_checks": "1 converted, 0 finished from an earlier run, 0 conflicts, 2 invalid "
+        "(client_name too long: 1, client_name empty: 1)",
+    }
+    problems = ["email: not an address"] * 3 + ["username: too long", "username: empty"]
+    assert report.collections["users"].invalid == [
+        f"users {u['_id']}: {p}" for u, p in zip(refused_users, problems, strict=True)
+    ]
+    assert report.collections["prompts"].invalid == [
+        f"prompts {p['_id']}: {problem}"
+        for p, problem in zip(
+            refused_prompts, ["content: too long", "content: blank", "response: too long"], strict=True
+        )
+    ]
+    lines = list(report.lines())
+    assert (
+        "invalid: 10 (email not an address: 3, username too long: 1, username empty: 1, content too long: 1, "
+        "content blank: 1, response too long: 1, client_name too long: 1, client_name empty: 1)"
+    ) in lines
+    text = "\n".join(lines)
+    assert all(u["email"] not in text for u in refused_users) and "xxxxxxxx" not in text and "rrrr" not in text
+    for collection, docs in (
+        (db.users, refused_users),
+        (db.prompts, refused_prompts),
+        (db.status_checks, refused_checks),
+    ):
+        assert [collection.find_one({"_id": d["_id"]}) for d in docs] == docs  # exactly as they were
+    assert report.unfinished() and report.left == 10
+
+    login = invoke("login", body={"email": "fine@example.com", "password": ADA_PASSWORD})
+    context = authorize(login.body["access_token"])["context"]
+    page = invoke("list_prompts", user_id=context["user_id"], sid=context["sid"])
+    assert (page.status, [p["id"] for p in page.body["items"]]) == (200, [kept["id"]])
+    assert len(page.raw_body or "") < 1_000
+
+    before = _snapshot()
+    again = migrate(db)
+    assert _snapshot() == before  # nothing lost, nothing changed: the same documents reported again
+    assert [c.invalid for c in again.collections.values()] == [c.invalid for c in report.collections.values()]
+
+
+def test_what_the_api_would_store_is_what_the_migration_stores() -> None:
+    db = get_database()
+    user = seed_user("  Ada@Example.COM ", hashed_password=seed_hash("a"), username=" ada ")
+    check = seed_status_check("  web  ")
+    db.users.insert_one(user)
+    db.status_checks.insert_one(check)
+
+    migrate(db)
+
+    stored = db.users.find_one({"_id": user["id"]})
+    assert (stored["email"], stored["username"]) == ("ada@example.com", "ada")  # as registration stores them
+    assert db.status_checks.find_one({"_id": check["id"]})["client_name"] == "web"
+
+
+def test_a_prompt_whose_user_id_is_a_list_counts_among_those_of_no_user() -> None:
+    db = get_database()
+    now = datetime.now(UTC)
+    db.prompts.insert_one({"_id": "listed", "user_id": ["a", "b"], "content": "x", "created_at": now})
+
+    report = migrate(db)
+
+    assert report.orphan_prompts == 1
+    assert db.prompts.count_documents({"_id": "listed"}) == 1
+
+
 def test_seed_times_as_iso_strings_or_missing_are_converted() -> None:
     db = get_database()
     as_string = {**seed_status_check("iso"), "timestamp": "2025-03-01T12:00:00.123456"}
@@ -266,8 +360,9 @@ def test_main_reports_counts_and_exits_3_while_documents_are_left(
     db = get_database()
     user = seed_user("fine@example.com", hashed_password=seed_hash("f"))
     broken = {**seed_prompt(user["id"], "p"), "user_id": None}
+    too_long = seed_prompt(user["id"], "p" * 100_001)
     db.users.insert_one(user)
-    db.prompts.insert_one(broken)
+    db.prompts.insert_many([broken, too_long])
     client = db.client
     monkeypatch.setattr(pymongo, "MongoClient", lambda *args, **kwargs: client)
     monkeypatch.setattr(client, "close", lambda: None)
@@ -279,8 +374,10 @@ def test_main_reports_counts_and_exits_3_while_documents_are_left(
     out = capsys.readouterr().out
     assert status == 3
     assert "users: 1 converted, 0 finished from an earlier run, 0 conflicts, 0 invalid" in out
-    assert f"  invalid: prompts {broken['_id']}: user_id: NoneType" in out
-    assert "1 seed documents were left as they were (above): fix them, then run it again" in out
+    assert f"    invalid: prompts {broken['_id']}: user_id: NoneType" in out
+    assert f"    invalid: prompts {too_long['_id']}: content: too long" in out
+    assert "  invalid: 2 (user_id NoneType: 1, content too long: 1)\n" in out
+    assert "2 seed documents were left as they were (above): fix them, then run it again" in out
 
 
 def test_main_without_a_uri_says_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:

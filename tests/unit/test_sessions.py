@@ -83,7 +83,7 @@ def _together(count: int, action: Callable[[], Any]) -> list[Any]:
 
 
 def _user(email: str = "ada@example.com") -> str:
-    return register_user(UserCreate(email=email, username="ada", password=PASSWORD)).id
+    return register_user(UserCreate(email=email, username="ada", password=PASSWORD), client_address="203.0.113.10").id
 
 
 def _login(email: str = "ada@example.com", password: str = PASSWORD) -> Token:
