@@ -14,7 +14,8 @@ layer build does (``compileall --invalidation-mode unchecked-hash``):
 Targets: every ``functions/*/app.py`` that serves requests (the authorizer is the one whose fixture is a
 TOKEN event; protected functions are those whose fixture carries an authorizer context; a custom
 resource's function, whose fixture is CloudFormation's request, is left out) and the monolith. Each
-sample is a fresh ``python3.13 -s`` process with only the installs on PYTHONPATH and
+sample is a fresh ``python3.13 -s -P`` process with only the installs on PYTHONPATH (``-P``: not the
+temporary directory it runs in either, where anything named like a package would be imported first) and
 PYTHONDONTWRITEBYTECODE=1; the handler module is loaded from source, as Lambda loads function code.
 
 - import ms: executing the handler module (the Lambda init phase);
@@ -190,7 +191,7 @@ def run_probe(
         **env,
     }
     out = subprocess.run(
-        [python, "-s", "-c", PROBE, str(handler), mode, *map(str, events)],
+        [python, "-s", "-P", "-c", PROBE, str(handler), mode, *map(str, events)],
         capture_output=True,
         text=True,
         env=child_env,
