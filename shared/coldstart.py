@@ -6,17 +6,18 @@ what those imports create. Two costs here buy a function nothing:
 - **Package ``__init__`` files that import every part of a library**, where a function uses one.
   Powertools' ``event_handler`` loads every resolver it ships (AppSync's, Bedrock agents', VPC
   Lattice's...), its ``utilities.data_classes`` every event source's class, PyJWT's the JWKS client
-  (``urllib.request``, ``http.client``) for a project that signs HS256 tokens only. Importing a
-  submodule always runs its package's ``__init__`` first, so the finder installed here gives each
-  package of ``DEFERRED`` a module whose ``__init__`` has not run: its submodules import as usual,
-  each name of its table (what this project's code and the libraries' own modules take from the
-  package) is looked up in the submodule that defines it on first access, and any other name runs the
-  real ``__init__`` first, then answers as it always did. Nothing behaves differently; a name missing
-  from a table only costs what that ``__init__`` costs (``tests/test_imports.py`` keeps what each
-  function loads at init, and ``tests/unit/test_coldstart.py`` checks every name against the real
-  ``__init__``). A package imported before ``shared`` is left as it is. (pymongo's is not deferred: its
-  asyncio client is the heavy part, but its users, this project's too, call ``pymongo.timeout``, which
-  only its ``__init__`` defines.)
+  (``urllib.request``, ``http.client``) for a project that signs HS256 tokens only, and pymongo's the
+  asyncio client beside the synchronous one. Importing a submodule always runs its package's
+  ``__init__`` first, so the finder installed here gives each package of ``DEFERRED`` a module whose
+  ``__init__`` has not run: its submodules import as usual, each name of its table (what this
+  project's code and the libraries' own modules take from the package) is looked up in the submodule
+  that defines it on first access, and any other name runs the real ``__init__`` first, then answers
+  as it always did. Nothing behaves differently; a name missing from a table only costs what that
+  ``__init__`` costs, once (``tests/test_imports.py`` keeps what each function loads at init, and
+  ``tests/unit/test_coldstart.py`` checks every name against the real ``__init__``). Some names only an
+  ``__init__`` defines: a module that uses one imports it at its own import, so that the cost falls in
+  the init of the one function that needs it (``shared.data.ping``: ``pymongo.timeout``, the health
+  route). A package imported before ``shared`` is left as it is.
 - **Garbage collection during init.** The imports make tens of thousands of objects that live as long
   as the container (about 70,000 that the collector tracks, in a route function), and the collector
   walks them again and again while they are made (by default, every 2,000 new ones on Python 3.13).
@@ -39,19 +40,21 @@ from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, TypeVar
 
-Name = str
+Name = str | int
 """Where a package's name comes from: the submodule (``.api_gateway``, relative to the package) holding
-an attribute of the same name."""
+an attribute of the same name, or the integer the package's ``__init__`` sets it to (pymongo's sort
+orders, which its own modules import from it)."""
 
 
 def _from(module: str, *names: str) -> dict[str, Name]:
     return dict.fromkeys(names, module)
 
 
-FIRST: dict[str, tuple[str, ...]] = {"jwt": (".api_jwt",)}
-"""Submodules imported with the package, before anything else of it: PyJWT's token functions, which its
-users call by attribute (``jwt.encode``, ``jwt.decode``), looked up on the first call, which would
-otherwise import their modules on the first request."""
+FIRST: dict[str, tuple[str, ...]] = {"jwt": (".api_jwt",), "pymongo": ("._csot", "._version", ".common")}
+"""Submodules imported with the package, before anything else of it. PyJWT's token functions: its users
+call ``jwt.encode`` and ``jwt.decode`` by attribute, looked up on the first call, which would otherwise
+import their modules on the first request. pymongo's first modules in its ``__init__``'s order: they
+import each other in cycles that resolve only when ``common`` comes before ``hello``."""
 
 DEFERRED: dict[str, dict[str, Name]] = {
     "aws_lambda_powertools.event_handler": {
@@ -87,6 +90,21 @@ DEFERRED: dict[str, dict[str, Name]] = {
             *("PyJWKClientConnectionError", "PyJWKClientError", "PyJWKError", "PyJWKSetError", "PyJWTError"),
         ),
         **_from(".warnings", "InsecureKeyLengthWarning"),
+    },
+    "pymongo": {
+        "ASCENDING": 1,
+        "DESCENDING": -1,
+        **_from("._version", "__version__", "get_version_string", "version_tuple"),
+        **_from(".common", "MAX_SUPPORTED_WIRE_VERSION", "MIN_SUPPORTED_WIRE_VERSION", "has_c"),
+        **_from(".cursor", "CursorType"),
+        **_from(
+            ".operations",
+            *("DeleteMany", "DeleteOne", "IndexModel", "InsertOne", "ReplaceOne", "UpdateMany", "UpdateOne"),
+        ),
+        **_from(".read_preferences", "ReadPreference"),
+        **_from(".synchronous.collection", "ReturnDocument"),
+        **_from(".synchronous.mongo_client", "MongoClient"),
+        **_from(".write_concern", "WriteConcern"),
     },
 }
 """The packages whose ``__init__`` waits, and for each the names served without it."""
@@ -124,7 +142,7 @@ class _PackageWithoutInit:
 def _lookup(module: ModuleType, loader: Any, names: Mapping[str, Name], name: str) -> Any:
     if name in names:
         source = names[name]
-        value = getattr(importlib.import_module(source, module.__name__), name)
+        value = source if isinstance(source, int) else getattr(importlib.import_module(source, module.__name__), name)
     elif not name.startswith("__") and importlib.util.find_spec(f"{module.__name__}.{name}") is not None:
         raise AttributeError(name)  # a submodule: ``from package import submodule`` imports it then
     else:

@@ -109,7 +109,7 @@ def test_function_imports_bcrypt_and_pyjwt_only_when_it_uses_them(function: str)
 
 # The parts of libraries that no function's first request uses, which their packages' __init__ would load
 # (shared.coldstart defers those): every other resolver and event class of Powertools, PyJWT's JWKS
-# client with its HTTP stack.
+# client with its HTTP stack, pymongo's asyncio client.
 _RESOLVERS = ("appsync", "bedrock_agent", "bedrock_agent_function", "events_appsync", "graphql_appsync")
 _RESOLVERS += ("http_resolver", "lambda_function_url", "vpc_lattice")
 _EVENTS = ("appsync_resolver_event", "code_pipeline_job_event", "dynamo_db_stream_event", "sqs_event")
@@ -118,6 +118,10 @@ UNUSED_LIBRARY_PARTS = {
     *(f"aws_lambda_powertools.utilities.data_classes.{name}" for name in _EVENTS),
     *("jwt.jwks_client", "urllib.request", "http.client"),
 }
+PYMONGO_ASYNC = "pymongo.asynchronous.mongo_client"
+RUN_PYMONGOS_INIT = {"health", "indexes"}
+"""Functions whose init runs pymongo's package ``__init__`` (and so loads its asyncio client): they call
+``pymongo.timeout``, which only that ``__init__`` defines (health's ping; the deploy's index builds)."""
 DEPLOY_ONLY = {"indexes"}
 """The custom resource of a deploy, never on a user's path: it imports ``urllib.request`` to answer
 CloudFormation."""
@@ -131,6 +135,11 @@ def test_function_imports_no_test_or_development_code(function: str) -> None:
 @pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - DEPLOY_ONLY))
 def test_function_loads_no_part_of_a_library_its_requests_do_not_use(function: str) -> None:
     assert sorted(UNUSED_LIBRARY_PARTS & loaded_at_init(function)) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_only_the_functions_that_call_pymongo_timeout_load_pymongos_asyncio_client(function: str) -> None:
+    assert (PYMONGO_ASYNC in loaded_at_init(function)) == (function in RUN_PYMONGOS_INIT)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

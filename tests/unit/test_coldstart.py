@@ -37,6 +37,7 @@ PROBES = {
     EVENT_HANDLER: f"{EVENT_HANDLER}.appsync",
     "aws_lambda_powertools.utilities.data_classes": "aws_lambda_powertools.utilities.data_classes.sqs_event",
     "jwt": "jwt.jwks_client",
+    "pymongo": "pymongo.asynchronous.mongo_client",
 }
 
 _SAME_AS_REAL_INIT = """
@@ -142,8 +143,8 @@ print(json.dumps(failed))
 @pytest.mark.slow
 @pytest.mark.parametrize("package", sorted(DEFERRED))
 def test_every_submodule_imports_first_as_it_does_with_the_real_init(package: str) -> None:
-    """Whatever a process imports first of a deferred package works as it would, though its modules
-    take names from the package (``sqs_event`` its ``S3Event``)."""
+    """Whatever a process imports first of a deferred package works as it would: its modules import
+    each other in an order its ``__init__`` fixed (``FIRST``), and some take names from it."""
     failed: list[str] = fresh(_EVERY_SUBMODULE_FIRST, package)
 
     # Those that fail with the real __init__ too: an optional dependency the venv does not have.
