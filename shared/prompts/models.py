@@ -1,8 +1,6 @@
 """The prompts' request and response models, the prompt id of a path and the idempotency key of a create."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import Annotated, Self
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
@@ -50,7 +48,7 @@ class PromptUpdate(RequestModel):
     response: ModelResponse | None = Field(default=None, description="Send null to clear the response.")
 
     @model_validator(mode="after")
-    def _check_fields(self) -> PromptUpdate:
+    def _check_fields(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one of content, response")
         if "content" in self.model_fields_set and self.content is None:
