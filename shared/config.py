@@ -33,13 +33,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self, TypeVar
 
 from shared.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+from shared.snapstart import per_container
 
 DEFAULT_DB_NAME = "emergent_db"
 MIN_SECRET_LENGTH = 32
@@ -50,13 +48,24 @@ PLACEHOLDER_SECRETS = frozenset(
 Reader = Callable[[Mapping[str, str], str], Any]
 """Reads one setting: the environment and the variable's name in, the value out (or ConfigurationError)."""
 
-_VARIABLE = "variable"
-_READ = "read"
+
+class Setting:
+    """A field of a settings group: the environment variable it is read from, and its reader."""
+
+    __slots__ = ("name", "read", "variable")
+
+    def __init__(self, variable: str, read: Reader) -> None:
+        self.name = ""
+        self.variable = variable
+        self.read = read
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
 
 def setting(variable: str, read: Reader) -> Any:
     """A settings field, read from the environment variable ``variable`` by ``read``."""
-    return field(metadata={_VARIABLE: variable, _READ: read})
+    return Setting(variable, read)
 
 
 def integer(default: int, *, low: int, high: int) -> Reader:
@@ -112,33 +121,61 @@ def _secrets_max_age_field() -> Any:
     return setting("SECRETS_MAX_AGE", integer(300, low=0, high=86400))
 
 
-def variables_of(group: type[DataclassInstance]) -> tuple[str, ...]:
-    """The environment variables a settings group reads, in field order."""
-    return tuple(dict.fromkeys(f.metadata[_VARIABLE] for f in fields(group)))
-
-
-def _values(group: type[DataclassInstance], environ: Mapping[str, str]) -> dict[str, Any]:
-    return {f.name: f.metadata[_READ](environ, f.metadata[_VARIABLE]) for f in fields(group)}
-
-
 class SettingsGroup:
     """Base of the settings groups: each field names its variable (``setting()``); ``from_env`` reads
-    them all, then ``check`` what no single variable can say."""
+    them all, then ``check`` what no single variable can say. A group's values never change once read,
+    and groups compare by value. (Plain classes, not dataclasses: each dataclass costs every cold start
+    about half a millisecond of generated methods to compile.)"""
 
-    __slots__ = ()
+    fields: ClassVar[tuple[Setting, ...]] = ()
+    """The group's fields, in the order they are declared."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.fields = (*cls.fields, *(value for value in vars(cls).values() if isinstance(value, Setting)))
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - {f.name for f in self.fields}
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no settings {sorted(unknown)}")
+        for f in self.fields:
+            object.__setattr__(self, f.name, values[f.name])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Self:
         """Read and check the environment; raise ConfigurationError naming the variable."""
-        settings = cls(**_values(cls, environ))  # type: ignore[arg-type]  # every group is a dataclass
+        settings = cls(**{f.name: f.read(environ, f.variable) for f in cls.fields})
         settings.check()
         return settings
 
     def check(self) -> None:
         """Refuse a combination of values (ConfigurationError naming the variable); most groups have none."""
 
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in self.fields)
 
-@dataclass(frozen=True, slots=True)
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read once per container and never changed")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read once per container and never changed")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in self.fields)
+        return f"{type(self).__name__}({shown})"
+
+
+def variables_of(group: type[SettingsGroup]) -> tuple[str, ...]:
+    """The environment variables a settings group reads, in field order."""
+    return tuple(dict.fromkeys(f.variable for f in group.fields))
+
+
 class DatabaseSettings(SettingsGroup):
     """Where the data lives. Inside Lambda a URI (or the secret holding it) is required: never a
     silent default; outside, none means the embedded store a tool or a test installs."""
@@ -164,7 +201,6 @@ class DatabaseSettings(SettingsGroup):
         return min(self.mongodb_ping_timeout_ms, self.mongodb_timeout_ms) / 1000
 
 
-@dataclass(frozen=True, slots=True)
 class TokenSettings(SettingsGroup):
     """Signing and checking tokens. The signing secret is required (directly or through its secret's
     ARN); inside Lambda a given secret must be strong (``parse_jwt_secrets``)."""
@@ -187,7 +223,6 @@ class TokenSettings(SettingsGroup):
             parse_jwt_secrets(self.jwt_secret, name="JWT_SECRET", strict=self.in_lambda)
 
 
-@dataclass(frozen=True, slots=True)
 class PasswordSettings(SettingsGroup):
     """Hashing passwords and throttling the checks of them."""
 
@@ -197,7 +232,6 @@ class PasswordSettings(SettingsGroup):
     login_max_failures_per_email: int = setting("LOGIN_MAX_FAILURES_PER_EMAIL", integer(100, low=1, high=100_000))
 
 
-@dataclass(frozen=True, slots=True)
 class RecoverySettings(SettingsGroup):
     """Password recovery: the mail's sender and link, the reset token's life, the requests allowed (per
     email, and per client address whatever the email). The forgot function checks the sender and link
@@ -213,7 +247,6 @@ class RecoverySettings(SettingsGroup):
     )
 
 
-@dataclass(frozen=True, slots=True)
 class HttpSettings(SettingsGroup):
     """What every HTTP response shares: the origins CORS allows."""
 
@@ -326,11 +359,30 @@ def check_secret(value: str, *, name: str, strict: bool) -> str:
     return value
 
 
+_secrets_read = False
+
+
 def _secret_value(arn: str, max_age: int) -> str:
+    global _secrets_read
     from aws_lambda_powertools.utilities import parameters
 
     value = parameters.get_secret(arn, max_age=max_age)
+    _secrets_read = True
     return value if isinstance(value, str) else value.decode()
+
+
+@per_container
+def forget_secrets() -> None:
+    """Forget every settings group and every secret read from Secrets Manager (Powertools' cache): the
+    next read takes the environment and the secrets as they are then. A container restored from a
+    SnapStart snapshot starts so."""
+    global _secrets_read
+    clear_caches()
+    if _secrets_read:
+        from aws_lambda_powertools.utilities import parameters
+
+        parameters.clear_caches()  # type: ignore[no-untyped-call]
+        _secrets_read = False
 
 
 def jwt_secrets() -> JwtSecrets:

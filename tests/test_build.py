@@ -25,6 +25,7 @@ SAM_BUILT_LAYER = ROOT / ".aws-sam" / "build" / "SharedLayer"
 EM_AARCH64 = 183
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 PROVIDED_BY_LAMBDA = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "python_dateutil", "six"}
+PROVIDED_BY_LAMBDA |= {"snapshot_restore_py"}  # SnapStart's runtime hooks (shared/snapstart.py)
 DEV_ONLY = {"pytest", "_pytest", "moto", "mongomock", "samcli", "aws_sam_cli", "aws_lambda_builders", "cfnlint"}
 DEV_ONLY |= {"cfn_lint", "ruff", "mypy", "yaml", "pyyaml", "requests", "local_api", "tests", "functions"}
 IMPORTS = {"shared", "aws_lambda_powertools", "pydantic", "pydantic_core", "pymongo", "bson", "jwt", "bcrypt", "dns"}

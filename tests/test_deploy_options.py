@@ -399,3 +399,37 @@ def test_gateway_responses_name_the_configured_origin_only_when_it_is_one(origin
             assert header is None, kind
         else:
             assert header == {"Fn::Sub": named.replace(origins, "${CorsAllowOrigin}")}, kind
+
+
+# ---- SnapStart: off by default; on, for every function's published versions ----
+
+
+def published_versions(stack: Stack) -> dict[str, str]:
+    """Each function that publishes versions (the alias live), and its version's resource."""
+    versions = stack.of_type("AWS::Lambda::Version")
+    return {version["Properties"]["FunctionName"]["Ref"]: name for name, version in versions.items()}
+
+
+@pytest.mark.parametrize(
+    ("given", "snapstart"),
+    [({}, None), ({"SnapStart": "off"}, None), ({"SnapStart": "on"}, {"ApplyOn": "PublishedVersions"})],
+    ids=["default", "off", "on"],
+)
+def test_snapstart_is_on_every_published_function_exactly_when_the_option_is_on(
+    given: dict[str, str], snapstart: dict[str, str] | None
+) -> None:
+    stack = Stack({**PASSWORD, **given})
+    versions = published_versions(stack)
+
+    assert stack.failed_rules() == []
+    assert set(stack.functions) - set(versions) == {"IndexesFunction"}  # the deploy's custom resource: $LATEST
+    assert {f: p.get("SnapStart") for f, p in stack.functions.items()} == {
+        f: snapstart if f in versions else None for f in stack.functions
+    }
+    # SAM's version ids cannot see the option (they hash the code and literal settings): each version's
+    # description follows it, so that turning it on or off publishes new versions (CloudFormation replaces
+    # a version whose description changes).
+    description = "SnapStart" if snapstart else None
+    assert {f: stack.resources[v]["Properties"].get("Description") for f, v in versions.items()} == dict.fromkeys(
+        versions, description
+    )

@@ -49,11 +49,13 @@ SECURITY_IMPORTS: dict[str, set[str]] = {
 }
 
 MAILING = {"forgot_password"}
-"""The functions that send mail (SES): they import boto3 at init, so that no request pays for it."""
+"""The functions that send mail (SES): their init loads the mail door (``shared.mail.mailer``); SES's module
+and boto3 wait for the container's first request, which creates the client whatever the email."""
 
 NEVER_AT_INIT = {
     "mongomock",  # the tests' in-memory database
-    "boto3",  # only when a secret is read from Secrets Manager, and in the functions that mail
+    "boto3",  # only when a secret is read from Secrets Manager, and on a mailing function's first request
+    "shared.mail.ses",
     "local_api",  # the development server
     "contract",  # the OpenAPI and event-fixture generators
     "shared.data.migrate_seed",  # the operator's conversion of a seed database (make migrate-seed)
@@ -105,19 +107,47 @@ def test_function_imports_bcrypt_and_pyjwt_only_when_it_uses_them(function: str)
     assert {"bcrypt", "jwt"} & loaded == SECURITY_IMPORTS[function]
 
 
+# The parts of libraries that no function's first request uses, which their packages' __init__ would load
+# (shared.coldstart defers those): every other resolver and event class of Powertools, PyJWT's JWKS
+# client with its HTTP stack, pymongo's asyncio client.
+_RESOLVERS = ("appsync", "bedrock_agent", "bedrock_agent_function", "events_appsync", "graphql_appsync")
+_RESOLVERS += ("http_resolver", "lambda_function_url", "vpc_lattice")
+_EVENTS = ("appsync_resolver_event", "code_pipeline_job_event", "dynamo_db_stream_event", "sqs_event")
+UNUSED_LIBRARY_PARTS = {
+    *(f"aws_lambda_powertools.event_handler.{name}" for name in _RESOLVERS),
+    *(f"aws_lambda_powertools.utilities.data_classes.{name}" for name in _EVENTS),
+    *("jwt.jwks_client", "urllib.request", "http.client"),
+}
+PYMONGO_ASYNC = "pymongo.asynchronous.mongo_client"
+RUN_PYMONGOS_INIT = {"health", "indexes"}
+"""Functions whose init runs pymongo's package ``__init__`` (and so loads its asyncio client): they call
+``pymongo.timeout``, which only that ``__init__`` defines (health's ping; the deploy's index builds)."""
+DEPLOY_ONLY = {"indexes"}
+"""The custom resource of a deploy, never on a user's path: it imports ``urllib.request`` to answer
+CloudFormation."""
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_function_imports_no_test_or_development_code(function: str) -> None:
-    allowed = {"boto3"} if function in MAILING else set()
+    assert NEVER_AT_INIT.isdisjoint(loaded_at_init(function))
 
-    assert (NEVER_AT_INIT - allowed).isdisjoint(loaded_at_init(function))
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - DEPLOY_ONLY))
+def test_function_loads_no_part_of_a_library_its_requests_do_not_use(function: str) -> None:
+    assert sorted(UNUSED_LIBRARY_PARTS & loaded_at_init(function)) == []
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_only_the_functions_that_mail_load_the_mail_code_and_boto3(function: str) -> None:
+def test_only_the_functions_that_call_pymongo_timeout_load_pymongos_asyncio_client(function: str) -> None:
+    assert (PYMONGO_ASYNC in loaded_at_init(function)) == (function in RUN_PYMONGOS_INIT)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_only_the_functions_that_mail_load_the_mail_code_and_none_loads_boto3_at_init(function: str) -> None:
     loaded = loaded_at_init(function)
 
-    assert ({"boto3", "shared.mail.ses"} <= loaded) == (function in MAILING)
     assert ("shared.mail.mailer" in loaded) == (function in MAILING)
+    assert {"boto3", "shared.mail.ses"}.isdisjoint(loaded)
 
 
 def test_authorizer_imports_no_resolver_request_models_or_password_code() -> None:

@@ -277,11 +277,15 @@ def pins(path: Path) -> dict[str, str]:
     return dict(line.lower().split("==", 1) for line in lines if line and not line.startswith("-"))
 
 
-def test_layer_requirements_are_the_root_requirements_without_boto3() -> None:
+RUNTIME_PROVIDED = {"boto3", "snapshot-restore-py"}
+"""What Lambda's python3.13 runtime provides: pinned in requirements.txt for the tests, never in the layer."""
+
+
+def test_layer_requirements_are_the_root_requirements_without_what_the_runtime_provides() -> None:
     root = pins(ROOT / "requirements.txt")
 
-    assert "boto3" in root
-    assert pins(ROOT / "layers/shared/requirements.txt") == {k: v for k, v in root.items() if k != "boto3"}
+    assert set(root) >= RUNTIME_PROVIDED
+    assert pins(ROOT / "layers/shared/requirements.txt") == {k: v for k, v in root.items() if k not in RUNTIME_PROVIDED}
 
 
 def test_samconfig_builds_cached_and_in_parallel_in_every_environment() -> None:

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.access_tokens import bearer_token
 from shared.accounts.authorize import caller_from_token
+from shared.coldstart import initialized
 from shared.config import database_settings, token_settings
 from shared.errors import ServiceUnavailable, Unauthorized
 from shared.http.contract import CONTEXT_SESSION_ID, CONTEXT_USER_ID, RETRY_ROUTES
@@ -55,6 +56,7 @@ def requested_route(method_arn: str) -> tuple[str, str]:
     return method, f"/{path}"
 
 
+@initialized
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """DELETE /api/me: delete the caller's account, with their prompts and sessions."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.delete_account import delete_account
@@ -9,7 +8,7 @@ from shared.accounts.models import AccountDeletion
 from shared.http.caller import CallerId, CallerSession, ClientAddress
 from shared.http.handler import observed
 from shared.http.openapi import error_responses
-from shared.http.resolver import create_app
+from shared.http.resolver import Response, create_app
 
 logger = Logger()
 app = create_app("auth", bearer=True)

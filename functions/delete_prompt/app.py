@@ -1,13 +1,12 @@
 """DELETE /api/prompts/{prompt_id}: remove one of the caller's prompts."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.http.caller import CallerId
 from shared.http.handler import observed
 from shared.http.openapi import error_responses
-from shared.http.resolver import create_app
+from shared.http.resolver import Response, create_app
 from shared.prompts.models import PromptId
 from shared.prompts.prompts import PromptRepository
 

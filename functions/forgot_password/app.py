@@ -1,7 +1,6 @@
 """POST /api/password/forgot: mail a password-reset link, the same 202 for every email."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.forgot_password import request_password_reset, reset_mail_settings
@@ -9,7 +8,7 @@ from shared.accounts.models import PasswordForgot
 from shared.http.caller import ClientAddress
 from shared.http.handler import observed
 from shared.http.openapi import error_responses
-from shared.http.resolver import create_app
+from shared.http.resolver import Response, create_app
 
 logger = Logger()
 app = create_app("auth")

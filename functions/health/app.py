@@ -1,13 +1,12 @@
 """GET /api/health: is the API up, and can it reach its database?"""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import __version__
-from shared.data.client import is_available
+from shared.data.ping import is_available
 from shared.http.handler import observed
-from shared.http.resolver import create_app
+from shared.http.resolver import Response, content_types, create_app
 from shared.status.models import Health
 
 logger = Logger()

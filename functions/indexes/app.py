@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pymongo.errors import OperationFailure
 
+from shared.coldstart import initialized
 from shared.data.client import get_database, translate_errors
 from shared.data.indexes import REPLACED, REUSED, IndexConflict, ensure_indexes
 from shared.errors import ConfigurationError, ServiceUnavailable
@@ -137,6 +138,7 @@ def reason_for(error: Exception) -> str:
     return f"Indexes not created: {type(error).__name__}"
 
 
+@initialized
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
     answer = Answer(event, context)

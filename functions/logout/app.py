@@ -1,13 +1,12 @@
 """POST /api/logout: end the caller's current session."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.logout import log_out
 from shared.http.caller import CallerId, CallerSession
 from shared.http.handler import observed
-from shared.http.resolver import create_app
+from shared.http.resolver import Response, create_app
 
 logger = Logger()
 app = create_app("auth", bearer=True)

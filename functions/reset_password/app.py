@@ -1,14 +1,13 @@
 """POST /api/password/reset: spend a mailed reset token for a new password, ending every session."""
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.models import PasswordReset
 from shared.accounts.reset_password import reset_password
 from shared.http.handler import observed
 from shared.http.openapi import error_responses
-from shared.http.resolver import create_app
+from shared.http.resolver import Response, create_app
 
 logger = Logger()
 app = create_app("auth")

@@ -12,11 +12,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.accounts.sweep import sweep
+from shared.coldstart import initialized
 from shared.metrics import metrics
 
 logger = Logger()
 
 
+@initialized
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:

@@ -1,8 +1,6 @@
 """The accounts' request and response models: registering, logging in, the account, its password,
 and the token pair of a session. The password hash exists only in storage (``UserInDB``)."""
 
-from __future__ import annotations
-
 import re
 import unicodedata
 from typing import Annotated, Final, Literal

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import pymongo
 from pymongo import MongoClient
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
 from shared.config import database_settings, mongodb_uri
 from shared.errors import ServiceUnavailable
+from shared.snapstart import per_container
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ NOT_CONFIGURED = "Database not configured: set MONGODB_URI"
 #
 # Health is the exception: load balancers and uptime monitors give a check 2 to 5 s, and 15 s of
 # server selection would read as the API being down rather than as a 503 "degraded". Its one ping
-# (is_available) runs under pymongo.timeout(MONGODB_PING_TIMEOUT_MS, default 2 s, never more than
+# (shared/data/ping.py, is_available) runs under pymongo.timeout(MONGODB_PING_TIMEOUT_MS, default 2 s, never more than
 # MONGODB_TIMEOUT_MS): pymongo's client-side operation timeout bounds everything the ping does, server
 # selection (which then waits the time left in place of serverSelectionTimeoutMS: in pymongo 4.20,
 # topology_shared.get_server_selection_timeout, so a longer block would also wait longer), connecting
@@ -211,21 +211,19 @@ def reset() -> None:
     _client, _database, _installed = None, None, None
 
 
+@per_container
+def disconnect() -> None:
+    """Close and forget the container's client and database: the next ``get_client()`` makes a new one
+    (an installed client stays installed). A container restored from a SnapStart snapshot starts so."""
+    global _client, _database
+    if _client is not None and _client is not _installed:
+        _client.close()
+    _client, _database = None, None
+
+
 def get_database() -> Database[Document]:
     """The application's database. No I/O: its indexes exist already (``shared.data.indexes``)."""
     global _database
     if _database is None:
         _database = get_client()[database_settings().mongodb_db_name]
     return _database
-
-
-def is_available() -> bool:
-    """Whether the database answers one ping within the ping timeout (MONGODB_PING_TIMEOUT_MS), on the
-    container's client: ``pymongo.timeout`` bounds this one ping, server selection included, and leaves
-    the client's own timeouts to every other operation."""
-    try:
-        with translate_errors(), pymongo.timeout(database_settings().ping_timeout_s):
-            get_client().admin.command("ping")
-    except ServiceUnavailable:
-        return False
-    return True

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.coldstart import init_done
 from shared.metrics import metrics
 
 
@@ -31,9 +32,11 @@ def observed(logger: Logger) -> Callable[[LambdaHandler], LambdaHandler]:
     """The Powertools context every HTTP function's ``lambda_handler`` runs in: the Lambda context
     and API Gateway's request id (the correlation id) on each log line, never the raw event (it
     holds passwords and tokens, whatever POWERTOOLS_LOGGER_LOG_EVENT says), and the request's
-    metrics flushed at the end, with the cold start on a container's first invocation."""
+    metrics flushed at the end, with the cold start on a container's first invocation. Decorating the
+    handler, the last statement of a function's init, ends that init (``shared.coldstart.init_done``)."""
 
     def decorate(handler: LambdaHandler) -> LambdaHandler:
+        init_done()
         logged = logger.inject_lambda_context(
             handler, correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False
         )

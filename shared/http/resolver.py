@@ -1,5 +1,7 @@
 """The REST resolver every HTTP function builds: validation, CORS, the error mapping and the
-OpenAPI details its routes share."""
+OpenAPI details its routes share; and what a route may return besides a model (``Response``,
+``content_types``), so that a function imports nothing of Powertools' event handler before ``shared``
+(whose import defers the event handler package's ``__init__``: ``shared.coldstart``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.event_handler import Response as Response
+from aws_lambda_powertools.event_handler import content_types as content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.config import database_settings, http_settings, password_settings, token_settings

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.config import recovery_settings
-from shared.mail.ses import SesMailer
 
 
 class Mailer(Protocol):
@@ -26,11 +25,21 @@ _installed: Mailer | None = None
 
 
 def get_mailer() -> Mailer:
-    """The container's mailer, made on first use: the installed stand-in outside Lambda, SES otherwise
-    (its client is created then, so a caller that gets the mailer on every path pays for it alike)."""
+    """The container's mailer, made on first use: the installed stand-in outside Lambda, SES otherwise.
+
+    SES's module, boto3 with it, is imported and its client created then, on the container's first
+    request, not at init: a function's cold start does not wait for them, and a caller that gets the
+    mailer before it knows whether it will send (``shared.accounts.forgot_password``) pays for them on
+    every path alike.
+    """
     global _mailer
     if _mailer is None:
-        _mailer = _installed if _installed is not None and not recovery_settings().in_lambda else SesMailer()
+        if _installed is not None and not recovery_settings().in_lambda:
+            _mailer = _installed
+        else:
+            from shared.mail.ses import SesMailer
+
+            _mailer = SesMailer()
     return _mailer
 
 

@@ -1,9 +1,9 @@
 """Mail through Amazon SES (API v2, ``SendEmail``), one client per container.
 
-Only the function that mails (``forgot_password``) imports this module, and with it boto3: its cold
-start pays for it once, so no request does. The sender must be an SES verified identity (an address,
-or its domain) that the function's role may send as; in SES's sandbox the recipient must be verified
-too (README, Deploy; docs/operations.md).
+Only the function that mails (``forgot_password``) imports this module, and with it boto3, on its
+container's first request (``shared.mail.mailer.get_mailer``): its init does not wait for them. The
+sender must be an SES verified identity (an address, or its domain) that the function's role may send
+as; in SES's sandbox the recipient must be verified too (README, Deploy; docs/operations.md).
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
-"""The prompts' request and response models, and the prompt id of a path."""
+"""The prompts' request and response models, the prompt id of a path and the idempotency key of a create."""
 
-from __future__ import annotations
+from typing import Annotated, Self
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from shared.http.idempotency import HEADER, KEY_PATTERN
 from shared.models import ApiModel, Id, RequestModel, UtcDatetime, not_blank
 
 MAX_CONTENT_CHARS = 100_000
@@ -24,6 +23,17 @@ ModelResponse = Annotated[
     Field(description="The model's answer, if any.", examples=["1. ... 2. ... 3. ..."]),
 ]
 PromptId = Annotated[str, Path(description="The prompt's `id`.", examples=["3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"])]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="1 to 255 printable ASCII characters. The same key and body within 24 hours answers the "
+        "first request's prompt and stores nothing new, even while the first request still runs or after it "
+        "failed halfway; another body is a 422.",
+        json_schema_extra={"minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+    ),
+]
+"""The optional ``Idempotency-Key`` header of ``POST /api/prompts`` (checked by ``shared.http.idempotency``)."""
 
 
 class PromptCreate(RequestModel):
@@ -38,7 +48,7 @@ class PromptUpdate(RequestModel):
     response: ModelResponse | None = Field(default=None, description="Send null to clear the response.")
 
     @model_validator(mode="after")
-    def _check_fields(self) -> PromptUpdate:
+    def _check_fields(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one of content, response")
         if "content" in self.model_fields_set and self.content is None:

@@ -1,7 +1,5 @@
 """Status checks and the health report."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints

@@ -95,6 +95,32 @@ def test_known_unknown_and_inactive_emails_get_the_same_answer_and_only_the_know
     assert [t["user_id"] for t in get_database().reset_tokens.find()] == [ada["id"]]
 
 
+@pytest.mark.parametrize("first", ["ada@example.com", "nobody@example.com"])
+def test_the_ses_client_is_made_on_the_containers_first_request_whatever_the_email(
+    ses: list[Any], monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    from shared.mail import ses as ses_module  # not imported at init: the first request imports it
+
+    register()
+    made: list[object] = []
+    real_init = ses_module.SesMailer.__init__
+
+    def counting_init(mailer: ses_module.SesMailer) -> None:
+        made.append(mailer)
+        real_init(mailer)
+
+    monkeypatch.setattr(ses_module.SesMailer, "__init__", counting_init)
+
+    _forgot(first)
+    after_first = len(made)
+    _forgot("ada@example.com")
+    _forgot("nobody@example.com")
+
+    assert after_first == 1  # by the first request, known email or not
+    assert len(made) == 1  # and never again in this container
+    assert len(ses) == 1 + (first == "ada@example.com")
+
+
 def test_an_unknown_email_waits_as_long_as_a_send_takes(ses: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
     register()
     waits: list[float] = []

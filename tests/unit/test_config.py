@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -97,8 +96,9 @@ def test_each_secret_is_required_only_by_its_own_group() -> None:
 
 def test_every_field_declares_the_variable_it_is_read_from() -> None:
     for group in config.GROUPS:
-        for f in fields(group):
-            assert f.metadata["variable"].isupper(), (group.__name__, f.name)
+        assert group.fields, group.__name__
+        for f in group.fields:
+            assert f.variable.isupper(), (group.__name__, f.name)
 
 
 def test_variables_lists_every_variable_each_group_reads_once() -> None:
@@ -131,3 +131,14 @@ def test_each_group_is_read_once_per_container(monkeypatch: pytest.MonkeyPatch) 
     assert config.password_settings() is first
     config.clear_caches()
     assert config.password_settings().bcrypt_rounds == 5
+
+
+def test_a_group_never_changes_once_read_and_compares_by_value() -> None:
+    settings = PasswordSettings.from_env({"BCRYPT_ROUNDS": "11"})
+
+    with pytest.raises(AttributeError, match="never changed"):
+        settings.bcrypt_rounds = 4  # type: ignore[misc]
+    assert settings == PasswordSettings.from_env({"BCRYPT_ROUNDS": "11"})
+    assert settings != PasswordSettings.from_env({})
+    assert hash(settings) == hash(PasswordSettings.from_env({"BCRYPT_ROUNDS": "11"}))
+    assert repr(settings).startswith("PasswordSettings(bcrypt_rounds=11, login_max_failures=5")

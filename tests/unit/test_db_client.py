@@ -9,6 +9,7 @@ import pytest
 from pymongo import MongoClient
 
 from shared.data import client as db
+from shared.data.ping import is_available
 from shared.errors import ServiceUnavailable
 from tests.support import PASSWORD, free_port, invoke
 
@@ -25,7 +26,7 @@ def test_without_uri_or_installed_client_the_database_is_unavailable_and_says_wh
         db.get_client()
 
     assert unavailable.value.detail == "Database not configured: set MONGODB_URI"
-    assert not db.is_available()
+    assert not is_available()
 
 
 @pytest.mark.usefixtures("nothing_installed")

@@ -1,0 +1,26 @@
+"""Whether the database answers: the health route's one ping on the container's client.
+
+Apart from ``shared.data.client`` because ``pymongo.timeout`` is defined by pymongo's package
+``__init__``, which every other function's init leaves unrun (``shared.coldstart``): importing it here
+runs that ``__init__`` in the health function's init, not on its first request.
+"""
+
+from __future__ import annotations
+
+from pymongo import timeout
+
+from shared.config import database_settings
+from shared.data.client import get_client, translate_errors
+from shared.errors import ServiceUnavailable
+
+
+def is_available() -> bool:
+    """Whether the database answers one ping within the ping timeout (MONGODB_PING_TIMEOUT_MS), on the
+    container's client: ``pymongo.timeout`` bounds this one ping, server selection included, and leaves
+    the client's own timeouts to every other operation."""
+    try:
+        with translate_errors(), timeout(database_settings().ping_timeout_s):
+            get_client().admin.command("ping")
+    except ServiceUnavailable:
+        return False
+    return True
