@@ -45,9 +45,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @cache
-def _translated(parameters: str) -> dict[str, Any]:
+def _translated(parameters: str, uploaded: str = "{}") -> dict[str, Any]:
     done = subprocess.run(
-        [str(SAM_PYTHON), str(TRANSLATE), str(TEMPLATE_PATH), parameters],
+        [str(SAM_PYTHON), str(TRANSLATE), str(TEMPLATE_PATH), parameters, uploaded],
         capture_output=True,
         text=True,
         timeout=120,
@@ -70,11 +70,12 @@ def values_of(given: dict[str, str]) -> dict[str, Any]:
 class Stack:
     """The resources, outputs and rules of one deploy, with its conditions evaluated."""
 
-    def __init__(self, given: dict[str, str]) -> None:
+    def __init__(self, given: dict[str, str], *, uploaded: dict[str, str] | None = None) -> None:
+        """``uploaded``: resources whose code is new (``tests/sam_translate.py``)."""
         unknown = set(given) - set(PARAMETERS)
         assert not unknown, unknown
         self.values = values_of(given)
-        self.translated = _translated(json.dumps(given, sort_keys=True))
+        self.translated = _translated(json.dumps(given, sort_keys=True), json.dumps(uploaded or {}, sort_keys=True))
         self.conditions = self.translated.get("Conditions", {})
         self.resources = {
             name: self.resolve(r)
@@ -408,6 +409,19 @@ def published_versions(stack: Stack) -> dict[str, str]:
     """Each function that publishes versions (the alias live), and its version's resource."""
     versions = stack.of_type("AWS::Lambda::Version")
     return {version["Properties"]["FunctionName"]["Ref"]: name for name, version in versions.items()}
+
+
+def test_a_new_layer_publishes_a_new_version_of_every_function_and_new_code_of_its_own() -> None:
+    """A deploy reaches the alias live only through a new version: one whose code is only in the layer
+    (a change to shared/, or to its requirements) must publish one for every function, as new code in a
+    function's own folder does for that function alone."""
+    before = published_versions(Stack(PASSWORD))
+    new_layer = published_versions(Stack(PASSWORD, uploaded={"SharedLayer": "v2"}))
+    new_login = published_versions(Stack(PASSWORD, uploaded={"LoginFunction": "v2"}))
+
+    assert before
+    assert {f for f in before if new_layer[f] != before[f]} == set(before)
+    assert {f for f in before if new_login[f] != before[f]} == {"LoginFunction"}
 
 
 @pytest.mark.parametrize(
