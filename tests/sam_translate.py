@@ -1,9 +1,9 @@
 """A SAM template translated to CloudFormation by SAM's own translator, as JSON on stdout.
 
 Run by ``.venv-sam/bin/python`` (aws-sam-translator comes with SAM CLI; never the project's code) from
-``tests/test_deploy_options.py``: ``python tests/sam_translate.py template.yaml '{"Param": "value"}' ['{"SharedLayer": "v2"}']``: the optional
-third argument names resources whose code ``sam package`` uploaded anew (another S3 key, as new content
-gets), each with a tag for its key.
+``tests/test_deploy_options.py``: ``python tests/sam_translate.py template.yaml '{"Param": "value"}'``,
+optionally with a third argument, ``'{"SharedLayer": "v2"}'``: the resources whose code ``sam package``
+uploaded anew (another S3 key, as new content gets), each with a tag for its key.
 The parameter values are the deploy's (SAM resolves a few of them while translating); CloudFormation
 still receives every condition, which the test evaluates for each deploy option.
 """
