@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import json
 import logging
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -39,6 +40,21 @@ CLEARED_VARIABLES = (*VARIABLES, *NOT_SETTINGS_VARIABLES)
 
 _UNSET: Any = object()
 _store_client: Any = None  # the in-memory store reset_containers() installed last
+
+
+def in_fresh_process(script: str, function: str, *, env: dict[str, str] | None = None) -> Any:
+    """Run ``script`` in a fresh interpreter with ``functions/<function>/app.py`` as its argument (and
+    ``env``, or this process's environment): the JSON its last line of output prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(FUNCTIONS_DIR / function / "app.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def reset_containers() -> None:

@@ -16,7 +16,7 @@ from functools import cache
 
 import pytest
 
-from tests.support import FUNCTIONS_DIR, ROOT, TEST_JWT_SECRET
+from tests.support import FUNCTIONS_DIR, TEST_JWT_SECRET, in_fresh_process
 
 FUNCTIONS = sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/app.py"))
 
@@ -83,16 +83,7 @@ def loaded_at_init(function: str, mongodb_uri: str | None = None) -> frozenset[s
     env["JWT_SECRET"] = TEST_JWT_SECRET
     if mongodb_uri:
         env["MONGODB_URI"] = mongodb_uri
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(FUNCTIONS_DIR / function / "app.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    modules: list[str] = json.loads(result.stdout.splitlines()[-1])
+    modules: list[str] = in_fresh_process(_SCRIPT, function, env=env)
     return frozenset(modules)
 
 

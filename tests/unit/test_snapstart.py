@@ -6,10 +6,7 @@ nothing and reads no secret, so the snapshot holds neither even without the hook
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +18,7 @@ from pymongo.errors import InvalidOperation
 
 from shared import config
 from shared.data import client as db
-from tests.support import FUNCTIONS_DIR, ROOT
+from tests.support import in_fresh_process
 
 STACK_SECRET = "generated-by-the-stack-0123456789abcdefghijklmnopqrstuvwxyz"
 ROTATED_SECRET = "rotated-while-the-snapshot-waited-0123456789abcdefghijkl"
@@ -55,16 +52,7 @@ print(json.dumps([names(hooks._before_snapshot_registry), names(hooks._after_res
 
 @pytest.mark.parametrize("function", ["authorizer", "me", "preflight", "sweeper"])
 def test_init_gives_the_runtime_one_hook_before_the_snapshot_and_one_after_each_restore(function: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _REGISTERED, str(FUNCTIONS_DIR / function / "app.py")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-
-    assert json.loads(done.stdout.splitlines()[-1]) == [
+    assert in_fresh_process(_REGISTERED, function) == [
         ["shared.snapstart.before_snapshot"],
         ["shared.snapstart.after_restore"],
     ]
@@ -74,16 +62,7 @@ def test_without_the_runtimes_library_init_runs_and_registers_nothing() -> None:
     code = "import sys\nsys.modules['snapshot_restore_py'] = None\n" + _REGISTERED.replace(
         "import snapshot_restore_py as hooks", "print(json.dumps('loaded')); raise SystemExit"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(FUNCTIONS_DIR / "me" / "app.py")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-
-    assert json.loads(done.stdout.splitlines()[-1]) == "loaded"
+    assert in_fresh_process(code, "me") == "loaded"
 
 
 _INIT_ONLY = """
@@ -108,17 +87,7 @@ def test_init_inside_lambda_opens_no_connection_and_reads_no_secret(function: st
         "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf",
         "MONGODB_URI_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:uri-AbCdEf",
     }
-    done = subprocess.run(
-        [sys.executable, "-c", _INIT_ONLY, str(FUNCTIONS_DIR / function / "app.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-
-    assert json.loads(done.stdout.splitlines()[-1]) == [0, False]
+    assert in_fresh_process(_INIT_ONLY, function, env=env) == [0, False]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
