@@ -42,19 +42,24 @@ _UNSET: Any = object()
 _store_client: Any = None  # the in-memory store reset_containers() installed last
 
 
-def in_fresh_process(script: str, function: str, *, env: dict[str, str] | None = None) -> Any:
-    """Run ``script`` in a fresh interpreter with ``functions/<function>/app.py`` as its argument (and
-    ``env``, or this process's environment): the JSON its last line of output prints."""
+def in_fresh_process(script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Any:
+    """Run ``script`` with ``args`` in a fresh interpreter (with ``env``, or this process's environment):
+    the JSON its last line of output prints."""
     done = subprocess.run(
-        [sys.executable, "-c", script, str(FUNCTIONS_DIR / function / "app.py")],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=True,
-        timeout=120,
+        timeout=timeout,
     )
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def app_path(function: str) -> str:
+    """The handler module of ``functions/<function>/``, as Lambda loads it."""
+    return str(FUNCTIONS_DIR / function / "app.py")
 
 
 def reset_containers() -> None:

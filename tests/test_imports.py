@@ -16,7 +16,7 @@ from functools import cache
 
 import pytest
 
-from tests.support import FUNCTIONS_DIR, TEST_JWT_SECRET, in_fresh_process
+from tests.support import FUNCTIONS_DIR, TEST_JWT_SECRET, app_path, in_fresh_process
 
 FUNCTIONS = sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/app.py"))
 
@@ -83,7 +83,7 @@ def loaded_at_init(function: str, mongodb_uri: str | None = None) -> frozenset[s
     env["JWT_SECRET"] = TEST_JWT_SECRET
     if mongodb_uri:
         env["MONGODB_URI"] = mongodb_uri
-    modules: list[str] = in_fresh_process(_SCRIPT, function, env=env)
+    modules: list[str] = in_fresh_process(_SCRIPT, app_path(function), env=env)
     return frozenset(modules)
 
 

@@ -7,29 +7,19 @@ imported everything already.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from shared.coldstart import DEFERRED, INIT_GC_THRESHOLD
-from tests.support import ROOT
+from tests.support import in_fresh_process
 
 EVENT_HANDLER = "aws_lambda_powertools.event_handler"
 
 
 def fresh(code: str, *args: str, first: str = "import shared") -> Any:
     """What ``code`` prints last (JSON), run with ``args`` in a new interpreter after ``first``."""
-    done = subprocess.run(
-        [sys.executable, "-c", f"import gc, importlib, json, sys\n{first}\n{code}", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    return json.loads(done.stdout.splitlines()[-1])
+    return in_fresh_process(f"import gc, importlib, json, sys\n{first}\n{code}", *args, timeout=300)
 
 
 # For each package, a module its real __init__ imports and its table leaves out.

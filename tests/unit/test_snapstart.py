@@ -18,7 +18,7 @@ from pymongo.errors import InvalidOperation
 
 from shared import config
 from shared.data import client as db
-from tests.support import in_fresh_process
+from tests.support import app_path, in_fresh_process
 
 STACK_SECRET = "generated-by-the-stack-0123456789abcdefghijklmnopqrstuvwxyz"
 ROTATED_SECRET = "rotated-while-the-snapshot-waited-0123456789abcdefghijkl"
@@ -52,7 +52,7 @@ print(json.dumps([names(hooks._before_snapshot_registry), names(hooks._after_res
 
 @pytest.mark.parametrize("function", ["authorizer", "me", "preflight", "sweeper"])
 def test_init_gives_the_runtime_one_hook_before_the_snapshot_and_one_after_each_restore(function: str) -> None:
-    assert in_fresh_process(_REGISTERED, function) == [
+    assert in_fresh_process(_REGISTERED, app_path(function)) == [
         ["shared.snapstart.before_snapshot"],
         ["shared.snapstart.after_restore"],
     ]
@@ -62,7 +62,7 @@ def test_without_the_runtimes_library_init_runs_and_registers_nothing() -> None:
     code = "import sys\nsys.modules['snapshot_restore_py'] = None\n" + _REGISTERED.replace(
         "import snapshot_restore_py as hooks", "print(json.dumps('loaded')); raise SystemExit"
     )
-    assert in_fresh_process(code, "me") == "loaded"
+    assert in_fresh_process(code, app_path("me")) == "loaded"
 
 
 _INIT_ONLY = """
@@ -87,7 +87,7 @@ def test_init_inside_lambda_opens_no_connection_and_reads_no_secret(function: st
         "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf",
         "MONGODB_URI_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:uri-AbCdEf",
     }
-    assert in_fresh_process(_INIT_ONLY, function, env=env) == [0, False]
+    assert in_fresh_process(_INIT_ONLY, app_path(function), env=env) == [0, False]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
