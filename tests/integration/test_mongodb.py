@@ -24,9 +24,11 @@ from typing import Any
 import pymongo
 import pytest
 import requests
+from bson import ObjectId
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
+from shared.data.client import get_database
 from shared.data.indexes import (
     CREATED,
     INDEX_KEY_SPECS_CONFLICT,
@@ -40,7 +42,7 @@ from shared.data.indexes import (
 )
 from tests.integration.conftest import StartApi
 from tests.integration.helpers import JWT_SECRET, LocalApi, bearer, login, new_user, register, unique_email
-from tests.support import PASSWORD, authorize, create_prompt, invoke
+from tests.support import PASSWORD, authorize, create_prompt, invoke, run_sweeper
 from tests.support import login as login_in_process
 from tests.support import login_pair as login_in_process_pair
 from tests.support import register as register_in_process
@@ -140,6 +142,40 @@ def test_prompt_journey_on_real_mongodb() -> None:
     assert seen == created[::-1]
     assert (updated.status, updated.body["response"]) == (200, "r")
     assert deleted.status == 204
+
+
+def test_the_sweep_on_a_real_server_removes_only_this_apis_orphans() -> None:
+    """The sweep's queries as the server evaluates them ($type, a list matched by its elements, $in with
+    $not): what only this API wrote and no user names goes; the seed's, the migration's and foreign
+    shapes stay."""
+    db = get_database()
+    db.users.insert_one({"_id": ObjectId(), "id": "seed-user", "email": "seed@example.com"})
+    kept = [
+        {"_id": ObjectId(), "user_id": "seed-user", "content": "the seed's own"},
+        {"_id": "api-of-seed-user", "user_id": "seed-user", "content": "names a seed user"},
+        {"_id": "converted", "user_id": "gone", "seed_object_id": ObjectId(), "content": "converted"},
+        {"_id": "listed", "user_id": ["gone", "someone"], "content": "no one's alone"},
+        {"_id": "numbered", "user_id": 7, "content": "not a string"},
+    ]
+    db.prompts.insert_many([*kept, {"_id": "orphan", "user_id": "gone", "content": "this API's orphan"}])
+
+    result = run_sweeper()
+
+    assert result["orphans_removed"] == 1
+    assert sorted(str(p["_id"]) for p in db.prompts.find()) == sorted(str(p["_id"]) for p in kept)
+
+
+def test_deleting_an_account_on_a_real_server_leaves_a_user_id_list_naming_it() -> None:
+    user = register_in_process()
+    pair = login_in_process_pair()
+    create_prompt(user["id"], "ada's")
+    get_database().prompts.insert_one({"_id": "listed", "user_id": [user["id"], "someone"], "content": "x"})
+    context = authorize(pair["access_token"], route=("DELETE", "/api/me"))["context"]
+
+    deleted = invoke("delete_me", body={"password": PASSWORD}, user_id=context["user_id"], sid=context["sid"])
+
+    assert deleted.status == 204
+    assert [p["_id"] for p in get_database().prompts.find()] == ["listed"]
 
 
 def test_expired_sessions_and_login_windows_the_ttl_monitor_has_not_removed_are_treated_as_gone(
