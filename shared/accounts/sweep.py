@@ -37,7 +37,7 @@ from shared.accounts.account_removal import finish_deletion
 from shared.accounts.owned_data import OWNED
 from shared.accounts.users import UserRepository
 from shared.data.client import get_database, retry_once, translated
-from shared.data.ownership import WRITTEN_HERE
+from shared.data.ownership import WRITTEN_HERE, owned_by
 from shared.ids import utcnow
 from shared.metrics import Metric, count
 
@@ -94,9 +94,9 @@ def _say_skipped(collection: str, problems: list[str]) -> None:
 def _owners(collection: str, *, start: str, limit: int) -> tuple[list[str], bool]:
     """Up to ``limit`` distinct ``user_id`` strings of the documents of ``collection`` this API wrote (the
     only ones the sweep may remove, so owners of the seed's documents alone take no place in a run's
-    slice), from ``start`` on, wrapping around; and whether any document's ``user_id`` is not a string (a
-    list of strings among them, which the range matches by its elements, or anything else, which one more
-    query finds)."""
+    slice), from ``start`` on, wrapping around; and whether any of those documents' ``user_id`` is not a
+    string (a list of strings among them, which the range matches by its elements, or anything else, which
+    one more query finds)."""
     owners: list[str] = []
     unreadable = False
     for match in ({"$gte": start}, {"$lt": start}):
@@ -114,7 +114,7 @@ def _owners(collection: str, *, start: str, limit: int) -> tuple[list[str], bool
         if len(owners) >= limit:
             break
     if not unreadable:
-        odd = {"user_id": {"$not": {"$type": "string"}}}
+        odd = {**WRITTEN_HERE, "user_id": {"$not": {"$type": "string"}}}
         unreadable = get_database()[collection].find_one(odd, {"_id": True}) is not None
     return owners, unreadable
 
@@ -123,5 +123,5 @@ def _owners(collection: str, *, start: str, limit: int) -> tuple[list[str], bool
 def _remove_orphans(collection: str, owners: list[str]) -> int:
     """Remove the documents of ``collection`` this API wrote whose ``user_id`` is one of ``owners`` (owners
     no user document names); how many. A document naming several owners in a list is not one of them."""
-    query = {**WRITTEN_HERE, "user_id": {"$in": owners, "$not": {"$type": "array"}}}
+    query = {**WRITTEN_HERE, **owned_by(*owners)}
     return retry_once(lambda: get_database()[collection].delete_many(query)).deleted_count

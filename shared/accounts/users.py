@@ -24,7 +24,9 @@ from shared.errors import Conflict
 from shared.ids import new_id, utcnow
 
 _LIVE: dict[str, Any] = {"deleted_at": None}  # not being deleted (a missing field matches null)
-_TOMBSTONE: dict[str, Any] = {"deleted_at": {"$type": "date"}}  # as mark_deleting writes it
+# As mark_deleting writes it: a date, not a list holding one (which $type and $lt match by its elements).
+_DELETED_AT: dict[str, Any] = {"$type": "date", "$not": {"$type": "array"}}
+_TOMBSTONE: dict[str, Any] = {"deleted_at": _DELETED_AT}
 
 
 class UserRepository:
@@ -164,7 +166,7 @@ class UserRepository:
         """Ids of at most ``limit`` tombstones made before ``before``, oldest first (the sweep's work). Only
         tombstones as ``mark_deleting`` writes them: a string ``_id`` and a date in ``deleted_at``; any other
         document with a ``deleted_at`` is left out (``unreadable_tombstones`` says what they lack)."""
-        query = {"_id": {"$type": "string"}, "deleted_at": {"$type": "date", "$lt": before}}
+        query = {"_id": {"$type": "string"}, "deleted_at": {**_DELETED_AT, "$lt": before}}
         return [doc["_id"] for doc in self.collection.find(query, {"_id": True}).sort("deleted_at", 1).limit(limit)]
 
     @translated
@@ -172,7 +174,7 @@ class UserRepository:
         """What the documents with a ``deleted_at`` that are no tombstone of this API's lack (field names, never
         values): ``"_id: not a string"``, ``"deleted_at: not a date"``. Empty when there are none."""
         query = {
-            "deleted_at": {"$exists": True, "$ne": None},
+            "deleted_at": {"$ne": None},
             "$nor": [{"_id": {"$type": "string"}, **_TOMBSTONE}],
         }
         problems = set()

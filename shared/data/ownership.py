@@ -20,8 +20,8 @@ ObjectId) and no ``seed_object_id`` (the migration's conversions of the seed's).
 (``{**WRITTEN_HERE, ...}``), never change it."""
 
 
-def owned_by(user_id: str) -> dict[str, Any]:
-    """The part of a query that matches the documents whose ``user_id`` is ``user_id`` itself. MongoDB
-    also matches a list by its elements: a ``user_id`` that lists ``user_id`` among others (which this
-    API never writes) is no one's alone, so it is left out."""
-    return {"user_id": {"$eq": user_id, "$not": {"$type": "array"}}}
+def owned_by(*user_ids: str) -> dict[str, Any]:
+    """The part of a query that matches the documents whose ``user_id`` is one of ``user_ids`` itself.
+    MongoDB also matches a list by its elements: a ``user_id`` that lists an owner among others (which
+    this API never writes) is no one's alone, so it is left out."""
+    return {"user_id": {"$in": list(user_ids), "$not": {"$type": "array"}}}

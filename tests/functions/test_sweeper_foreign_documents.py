@@ -44,22 +44,27 @@ def _sweep_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def test_the_sweep_keeps_every_prompt_of_a_seed_database_not_yet_migrated() -> None:
+def test_the_sweep_keeps_every_prompt_of_a_seed_database_not_yet_migrated(caplog: pytest.LogCaptureFixture) -> None:
     db = get_database()
     ada = seed_user("Ada@Example.com", hashed_password=seed_hash("ada's"), username="ada", minutes=1)
     bob = seed_user("bob@example.com", hashed_password=seed_hash("bob's"), username="bob", minutes=2)
     db.users.insert_many([ada, bob])
     db.prompts.insert_many([seed_prompt(ada["id"], f"ada {i}", minutes=10 + i) for i in range(5)])
     db.prompts.insert_many([seed_prompt(bob["id"], "bob's"), seed_prompt(new_id(), "of no user at all")])
+    ownerless = seed_prompt(new_id(), "no user_id at all")
+    del ownerless["user_id"]
+    db.prompts.insert_one(ownerless)
     orphan = _late_prompt_of_a_deleted_account()
 
-    result = run_sweeper()
+    with caplog.at_level(logging.WARNING):
+        result = run_sweeper()
 
     assert result == {"deletions_completed": 0, "orphans_removed": 1}
     assert _prompts_of(ada["id"], bob["id"]) == [5, 1]
-    assert db.prompts.count_documents({"_id": {"$type": "objectId"}}) == 7  # every seed prompt kept
+    assert db.prompts.count_documents({"_id": {"$type": "objectId"}}) == 8  # every seed prompt kept
     assert db.prompts.count_documents({"_id": orphan}) == 0
-    assert db.prompts.count_documents({}) == 7
+    assert db.prompts.count_documents({}) == 8
+    assert _sweep_warnings(caplog) == []  # the seed's documents are not the sweep's to read
     assert run_sweeper() == {"deletions_completed": 0, "orphans_removed": 0}
 
 
@@ -183,6 +188,10 @@ def test_tombstone_looking_users_the_sweep_cannot_read_are_left_and_said_once_an
     word = register("word@example.com", username="word")
     create_prompt(word["id"])
     db.users.update_one({"_id": word["id"]}, {"$set": {"deleted_at": "2025-03-01", "is_active": False}})
+    listed = register("listed@example.com", username="listed")
+    create_prompt(listed["id"])
+    # A list holding a date: MongoDB's $type and $lt match a list by its elements.
+    db.users.update_one({"_id": listed["id"]}, {"$set": {"deleted_at": [long_ago], "is_active": False}})
     seed = {**seed_user("seed@example.com", hashed_password=seed_hash("s")), "deleted_at": long_ago}
     numbered = {"_id": 42, "email": MARKER, "deleted_at": long_ago}
     db.users.insert_many([seed, numbered])
@@ -193,12 +202,13 @@ def test_tombstone_looking_users_the_sweep_cannot_read_are_left_and_said_once_an
 
     assert result == {"deletions_completed": 1, "orphans_removed": 0}
     assert db.users.count_documents({"_id": deleting["id"]}) == 0
-    assert db.users.count_documents({}) == 3
-    assert _prompts_of(deleting["id"], word["id"]) == [0, 1]
+    assert db.users.count_documents({}) == 4
+    assert _prompts_of(deleting["id"], word["id"], listed["id"]) == [0, 1, 1]
     assert _sweep_warnings(caplog) == [
         "The sweep skipped users documents it cannot read (_id: not a string, deleted_at: not a date); "
         "they are left as they are"
     ]
     assert MARKER not in caplog.text
-    assert finish_deletion(word["id"]) is False  # not a tombstone of this API's: nothing of it is removed
-    assert (db.users.count_documents({"_id": word["id"]}), _prompts_of(word["id"])) == (1, [1])
+    for foreign in (word["id"], listed["id"]):  # not tombstones of this API's: nothing of them is removed
+        assert finish_deletion(foreign) is False
+        assert (db.users.count_documents({"_id": foreign}), _prompts_of(foreign)) == (1, [1])
