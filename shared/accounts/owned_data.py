@@ -23,10 +23,10 @@ from shared.prompts.prompts import PromptRepository
 
 @dataclass(frozen=True, slots=True)
 class Owner:
-    """Whose data: the user's id, and their email for what is kept per email (``None``: nothing per email)."""
+    """Whose data: the user's id, and their email for what is kept per email."""
 
     user_id: str
-    email: str | None
+    email: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +40,10 @@ class OwnedCollection:
 
 
 def _clear_login_attempts(owner: Owner) -> int:
-    return 0 if owner.email is None else LoginAttemptRepository().clear_email(owner.email)
+    return LoginAttemptRepository().clear_email(owner.email)
 
 
 def _clear_reset_requests(owner: Owner) -> int:
-    if owner.email is None:
-        return 0
     ResetRequestRepository().clear(owner.email)
     return 1
 
