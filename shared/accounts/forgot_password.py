@@ -8,12 +8,11 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from shared.accounts.reset_requests import ResetRequestRepository, address_key
+from shared.accounts.reset_requests import ResetRequestRepository, client_key
 from shared.accounts.reset_tokens import ResetTokenRepository, new_reset_token
 from shared.accounts.users import UserRepository
 from shared.config import recovery_settings
-from shared.data.windows import seconds_until
-from shared.errors import ConfigurationError, MailNotSent, TooManyRequests
+from shared.errors import ConfigurationError, MailNotSent
 from shared.mail.mailer import get_mailer
 from shared.metrics import Metric, count
 
@@ -85,7 +84,7 @@ def request_password_reset(email: str, *, client_address: str) -> None:
     """Mail a reset link to ``email`` when it belongs to an active account; the same answer, after the
     same time, when it does not.
 
-    Every request is counted first, once per client address (``address_key``) before anything else is
+    Every request is counted first, once per client address (``client_key``) before anything else is
     stored: past PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS within an hour it is a 429 with ``Retry-After``,
     whatever the email. Then once per email: past PASSWORD_RESET_MAX_REQUESTS for it within an hour, a
     429 too, whether the email is registered or not. So a stranger makes the API store at most one count
@@ -99,14 +98,14 @@ def request_password_reset(email: str, *, client_address: str) -> None:
     sender, url = reset_mail_settings()
     mailer = get_mailer()
     requests = ResetRequestRepository()
-    from_here, here_ends = requests.reserve(address_key(client_address), window=REQUEST_WINDOW)
-    if from_here > settings.password_reset_max_requests_per_address:
-        count(Metric.PASSWORD_RESET_THROTTLED)
-        raise TooManyRequests(TOO_MANY_FROM_ADDRESS, retry_after=seconds_until(here_ends))
-    for_email, email_ends = requests.reserve(email, window=REQUEST_WINDOW)
-    if for_email > settings.password_reset_max_requests:
-        count(Metric.PASSWORD_RESET_THROTTLED)
-        raise TooManyRequests(TOO_MANY_REQUESTS, retry_after=seconds_until(email_ends))
+    limits = (
+        (client_key(client_address), settings.password_reset_max_requests_per_address, TOO_MANY_FROM_ADDRESS),
+        (email, settings.password_reset_max_requests, TOO_MANY_REQUESTS),
+    )
+    for key, limit, detail in limits:
+        requests.admit(
+            key, limit=limit, window=REQUEST_WINDOW, detail=detail, throttled=Metric.PASSWORD_RESET_THROTTLED
+        )
     count(Metric.PASSWORD_RESET_REQUESTED)
     user = UserRepository().get_by_email(email)
     if user is None or not user.is_active:

@@ -8,9 +8,8 @@ from datetime import timedelta
 
 from shared.config import password_settings
 from shared.data.client import retry_once, translated
-from shared.data.windows import WindowCounts, seconds_until
-from shared.errors import TooManyRequests
-from shared.metrics import Metric, count
+from shared.data.windows import WindowCounts
+from shared.metrics import Metric
 
 TOO_MANY_LOGINS = "Too many failed logins; try again later"
 TOO_MANY_WRONG_PASSWORDS = "Too many wrong passwords; try again later"
@@ -59,14 +58,9 @@ class PasswordGuard:
         """Count this attempt, or raise TooManyRequests when a limit is passed."""
         settings = password_settings()
         window = timedelta(minutes=settings.login_window_minutes)
-        from_here, here_ends = self.attempts.reserve(self.address_key, window=window)
-        if from_here > settings.login_max_failures:
-            count(self.throttled)
-            raise TooManyRequests(detail, retry_after=seconds_until(here_ends))
-        overall, overall_ends = self.attempts.reserve(self.email, window=window)
-        if overall > settings.login_max_failures_per_email:
-            count(self.throttled)
-            raise TooManyRequests(detail, retry_after=seconds_until(overall_ends))
+        limits = ((self.address_key, settings.login_max_failures), (self.email, settings.login_max_failures_per_email))
+        for key, limit in limits:
+            self.attempts.admit(key, limit=limit, window=window, detail=detail, throttled=self.throttled)
 
     def proved(self) -> None:
         """The password was right: forget this address's failures, and take this attempt back."""

@@ -14,6 +14,6 @@ class ResetRequestRepository(WindowCounts):
         super().__init__("reset_requests")
 
 
-def address_key(client_address: str) -> str:
+def client_key(client_address: str) -> str:
     """The key of the requests from ``client_address``, whatever their emails."""
     return f"from {client_address}"

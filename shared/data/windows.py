@@ -14,8 +14,9 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from shared.data.client import get_database, translated
-from shared.errors import ServiceUnavailable
+from shared.errors import ServiceUnavailable, TooManyRequests
 from shared.ids import utcnow
+from shared.metrics import Metric, count
 
 
 class WindowCounts:
@@ -52,6 +53,14 @@ class WindowCounts:
                 if replaced.modified_count == 1:
                     return 1, now + window
         raise ServiceUnavailable(f"Too much contention on {self.collection.name}")
+
+    def admit(self, key: str, *, limit: int, window: timedelta, detail: str, throttled: Metric) -> None:
+        """Count one more for ``key`` (``reserve``); past ``limit`` within its window, ``throttled`` is
+        counted and TooManyRequests raised with ``detail`` and the seconds until the window ends."""
+        counted, ends = self.reserve(key, window=window)
+        if counted > limit:
+            count(throttled)
+            raise TooManyRequests(detail, retry_after=seconds_until(ends))
 
     @translated
     def release(self, key: str) -> None:
