@@ -85,6 +85,21 @@ class ServiceUnavailable(ApiError):
     default_detail = "Service temporarily unavailable"
 
 
+class DatabaseRefused(ServiceUnavailable):
+    """Raised when the database refuses the functions' database user: its credentials (a rotated password, a
+    removed user) or the rights an operation needs. ``code`` and ``reason`` are the server's (its code name
+    and message), for the log and an operator's tools; the client sees the 503 of an unavailable database."""
+
+    UNAUTHORIZED = 13  # the server's code for a user without the rights an operation needs
+    AUTHENTICATION_FAILED = 18
+
+    def __init__(self, detail: Any = None, *, code: int | None, code_name: str, reason: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.code_name = code_name
+        self.reason = reason
+
+
 class ConfigurationError(RuntimeError):
     """Raised at start when a required setting or secret is missing or is a placeholder."""
 

@@ -27,7 +27,7 @@ from pymongo.errors import OperationFailure
 from shared.coldstart import initialized
 from shared.data.client import get_database, translate_errors
 from shared.data.indexes import REPLACED, REUSED, IndexConflict, ensure_indexes
-from shared.errors import ConfigurationError, ServiceUnavailable
+from shared.errors import ConfigurationError, DatabaseRefused, ServiceUnavailable
 
 logger = Logger()
 
@@ -35,7 +35,7 @@ SUCCESS = "SUCCESS"
 FAILED = "FAILED"
 ANSWER_SECONDS = 5.0  # of the function's time, kept for answering CloudFormation
 PUT_TIMEOUT_SECONDS = 4.0
-UNAUTHORIZED = 13  # MongoDB's error code
+NEEDS_CREATE_INDEX = ": the database user needs the createIndex action"
 MAX_REASON = 300  # CloudFormation shows it in the stack's events; the whole answer must stay under 4 KB
 
 
@@ -121,20 +121,18 @@ def success_reason(data: dict[str, str]) -> str:
 
 def reason_for(error: Exception) -> str:
     """A short reason for CloudFormation: what failed, never a secret or a stack trace."""
-    if isinstance(error, ServiceUnavailable) and isinstance(error.__cause__, OperationFailure):
-        error = error.__cause__  # refused (the credentials, the rights): the server's code says which
+    if isinstance(error, DatabaseRefused):  # the credentials, or the rights: the server's code says which
+        reason = f"MongoDB refused to create the indexes ({error.code_name})"
+        return reason + NEEDS_CREATE_INDEX if error.code == DatabaseRefused.UNAUTHORIZED else reason
     if isinstance(error, IndexConflict):
         return str(error)  # which index stands in the way, and what to run
     if isinstance(error, ServiceUnavailable):
         return f"Indexes not (all) created: {error.detail}, or slower than the function's timeout"
     if isinstance(error, ConfigurationError):
         return str(error)  # names the variable to set, never its value
-    if isinstance(error, OperationFailure):
+    if isinstance(error, OperationFailure):  # stored documents that break a unique index, say
         code = (error.details or {}).get("codeName") or error.code
-        reason = f"MongoDB refused to create the indexes ({code})"
-        if error.code == UNAUTHORIZED:
-            reason += ": the database user needs the createIndex action"
-        return reason
+        return f"MongoDB refused to create the indexes ({code})"
     return f"Indexes not created: {type(error).__name__}"
 
 

@@ -28,7 +28,7 @@ from shared.accounts.deactivate import deactivate
 from shared.accounts.models import UserPublic
 from shared.accounts.sessions import SessionRepository
 from shared.accounts.users import UserRepository
-from shared.errors import ServiceUnavailable
+from shared.errors import DatabaseRefused, ServiceUnavailable
 
 NAME = "make account"
 PROG = f'{NAME} ARGS="<command> <email>"'
@@ -84,7 +84,7 @@ def run(command: str, email: str, out: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; the exit status."""
-    from pymongo.errors import OperationFailure, PyMongoError
+    from pymongo.errors import PyMongoError
 
     from shared.data.operator import EXIT_UNREACHABLE, EXIT_USAGE, Unreachable, UsageError, functions_database
     from shared.errors import ConfigurationError
@@ -113,10 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Unreachable as e:
         sys.stderr.write(f"{e}\n")
         return EXIT_UNREACHABLE
-    except ServiceUnavailable as e:  # the database went away after the first ping, or refused the work
-        cause = e.__cause__  # a refusal says why: a user without the rights to these collections, say
-        reason = f"{type(cause).__name__}: {cause}" if isinstance(cause, OperationFailure) else e.detail
-        sys.stderr.write(" ".join(f"{NAME}: {reason}".split()) + "\n")
+    except DatabaseRefused as e:  # a user without the rights to these collections, say
+        sys.stderr.write(f"{NAME}: {e.reason}\n")
+        return EXIT_UNREACHABLE
+    except ServiceUnavailable as e:  # the database went away after the first ping
+        sys.stderr.write(f"{NAME}: {e.detail}\n")
         return EXIT_UNREACHABLE
     except PyMongoError as e:  # refused on the way, by an error the repositories leave as it is
         sys.stderr.write(" ".join(f"{NAME}: {type(e).__name__}: {e}".split()) + "\n")

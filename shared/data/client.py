@@ -20,7 +20,7 @@ from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
 from shared.config import database_settings, mongodb_uri
-from shared.errors import ServiceUnavailable
+from shared.errors import DatabaseRefused, ServiceUnavailable
 from shared.snapstart import per_container
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ _UNAVAILABLE = (
 # Server errors that say the database cannot be used as configured, whatever the request: wrong
 # credentials in the URI (a rotated password, a removed database user) and a database user without the
 # rights the functions need. The operator's to fix, so a 503 to the client, with the code in the log.
-_REFUSED_CODES = frozenset({13, 18})  # Unauthorized, AuthenticationFailed
+_REFUSED_CODES = frozenset({DatabaseRefused.UNAUTHORIZED, DatabaseRefused.AUTHENTICATION_FAILED})
 
 
 @contextmanager
@@ -95,7 +95,9 @@ def translate_errors() -> Iterator[None]:
             raise ServiceUnavailable("Database unavailable") from e
         if isinstance(e, mongo_errors.OperationFailure) and e.code in _REFUSED_CODES:
             logger.error("Database refused the functions' user: %s code %s", type(e).__name__, e.code)
-            raise ServiceUnavailable("Database unavailable") from e
+            code_name = str((e.details or {}).get("codeName") or e.code)
+            reason = " ".join(f"{type(e).__name__}: {e}".split())
+            raise DatabaseRefused("Database unavailable", code=e.code, code_name=code_name, reason=reason) from e
         raise
 
 
