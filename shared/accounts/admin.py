@@ -86,7 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; the exit status."""
     from pymongo.errors import PyMongoError
 
-    from shared.data.operator import EXIT_UNREACHABLE, EXIT_USAGE, Unreachable, UsageError, functions_database
+    from shared.data.operator import (
+        EXIT_UNREACHABLE,
+        EXIT_USAGE,
+        Unreachable,
+        UsageError,
+        functions_database,
+        one_line,
+    )
     from shared.errors import ConfigurationError
 
     try:
@@ -120,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{NAME}: {e.detail}\n")
         return EXIT_UNREACHABLE
     except PyMongoError as e:  # refused on the way, by an error the repositories leave as it is
-        sys.stderr.write(" ".join(f"{NAME}: {type(e).__name__}: {e}".split()) + "\n")
+        sys.stderr.write(one_line(f"{NAME}: {type(e).__name__}: {e}") + "\n")
         return EXIT_UNREACHABLE
 
 

@@ -34,7 +34,8 @@ class Unreachable(Exception):
     """Raised when the database does not answer the first ping within the ping timeout, or refuses it (exit 1)."""
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """``text`` on one line, its runs of white space (newlines included) one space each."""
     return " ".join(text.split())
 
 
@@ -60,20 +61,19 @@ def _why(error: Exception, database: Database[Any], seconds: float, bound: str) 
 def check_reachable(command: str, database: Database[Any]) -> None:
     """One ping, bounded by the ping timeout (``pymongo.timeout``: server selection, connecting and the
     answer, all within it); Unreachable, one line saying why, when it fails."""
-    import pymongo
     from pymongo.errors import PyMongoError
 
     from shared.config import database_settings
+    from shared.data.ping import ping
 
     settings = database_settings()
     seconds = settings.ping_timeout_s
     try:
-        with pymongo.timeout(seconds):
-            database.command("ping")
+        ping(database)
     except PyMongoError as e:
         shorter = settings.mongodb_timeout_ms < settings.mongodb_ping_timeout_ms
         bound = "MONGODB_TIMEOUT_MS" if shorter else "MONGODB_PING_TIMEOUT_MS"
-        raise Unreachable(_one_line(f"{command}: {_why(e, database, seconds, bound)}")) from None
+        raise Unreachable(one_line(f"{command}: {_why(e, database, seconds, bound)}")) from None
 
 
 def _usage_error(command: str, error: Exception) -> UsageError:
@@ -81,8 +81,8 @@ def _usage_error(command: str, error: Exception) -> UsageError:
     from pymongo import errors as mongo_errors
 
     if isinstance(error, mongo_errors.ConfigurationError):  # bad syntax or options, an SRV name that does not resolve
-        return UsageError(_one_line(f"{command}: MONGODB_URI: {error}"))
-    return UsageError(_one_line(f"{command}: {error}"))
+        return UsageError(one_line(f"{command}: MONGODB_URI: {error}"))
+    return UsageError(one_line(f"{command}: {error}"))
 
 
 @contextmanager
