@@ -446,8 +446,8 @@ def _updated(earlier: Reply, change: Mapping[str, Any]) -> Callable[[Reply], Non
     def check(reply: Reply) -> None:
         before, after = earlier.json(), reply.json()
         expect(after.get("id") == before["id"] and after.get("content") == change["content"], "update not applied")
-        moved = datetime.fromisoformat(after["updated_at"]) >= datetime.fromisoformat(before["updated_at"])
-        expect(moved, "updated_at went back")
+        moved = datetime.fromisoformat(after["updated_at"]) > datetime.fromisoformat(before["updated_at"])
+        expect(moved, "updated_at did not move")
 
     return check
 
